@@ -1,0 +1,45 @@
+# spanlake — make targets. `make` lists them.
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+PKGS      := ./...
+
+.DEFAULT_GOAL := help
+.PHONY: help build test test-fast lint fuzz bench testdata demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## build the static spanlake binary (pure Go) into ./bin
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/spanlake ./cmd/spanlake
+
+test: lint ## the full test suite, DuckDB-backed tests included (what CI runs)
+	$(GO) test -count=1 -tags duckdb $(PKGS)
+
+test-fast: ## unit and end-to-end tests without the DuckDB (cgo) tests
+	$(GO) test $(PKGS)
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) vet -tags duckdb $(PKGS)
+
+fuzz: ## run every Fuzz target for FUZZTIME each (default 10s)
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+bench: ## Go benchmarks of every stage, with allocations
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+testdata: ## regenerate the real captures in testdata/captures (root, network namespaces; never run by CI)
+	bash testdata/capture/make-captures.sh
+
+demo: build ## ingest the bundled sample capture and print its access log
+	./bin/spanlake ingest -w /tmp/spanlake-demo testdata/captures/nginx-basic.pcap
+	./bin/spanlake logs -w /tmp/spanlake-demo --format combined
+
+clean: ## remove build output
+	rm -rf bin

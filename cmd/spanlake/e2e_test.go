@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// captureDir holds the real captures made by testdata/capture/make-captures.sh.
+const captureDir = "../../testdata/captures"
+
+// spanlake runs the CLI in-process and returns stdout, failing the test on
+// an unexpected exit code.
+func spanlake(t *testing.T, wantCode int, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"spanlake", "--log-level", "warn"}, args...), &stdout, &stderr)
+	if code != wantCode {
+		t.Fatalf("spanlake %s: exit code %d, want %d\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stderr.String())
+	}
+	return stdout.String()
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// splitStamp cuts an access-log line around its [time] field.
+func splitStamp(line string) (before string, ts time.Time, after string, ok bool) {
+	i := strings.IndexByte(line, '[')
+	j := strings.IndexByte(line, ']')
+	if i < 0 || j < i {
+		return "", time.Time{}, "", false
+	}
+	ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", line[i+1:j])
+	if err != nil {
+		return "", time.Time{}, "", false
+	}
+	return line[:i], ts, line[j+1:], true
+}
+
+// sameLogLine reports whether two lines are identical except for their
+// timestamps, which may differ by at most tolerance.
+func sameLogLine(got, want string, tolerance time.Duration) bool {
+	gb, gt, ga, ok1 := splitStamp(got)
+	wb, wt, wa, ok2 := splitStamp(want)
+	if !ok1 || !ok2 || gb != wb || ga != wa {
+		return false
+	}
+	d := gt.Sub(wt)
+	return d <= tolerance && d >= -tolerance
+}
+
+// compareLogs checks got against the server's own log, line by line. Both
+// are ordered by completion time; lines that completed within the
+// tolerance of each other may be written in either order by the server, so
+// a line may match within a small window around its position.
+func compareLogs(t *testing.T, got, want []string, tolerance time.Duration) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("spanlake rendered %d lines, the server logged %d", len(got), len(want))
+	}
+	const window = 8
+	used := make([]bool, len(got))
+	mismatches, moved := 0, 0
+	for i, w := range want {
+		found := -1
+		for j := max(0, i-window); j < min(len(got), i+window+1); j++ {
+			if !used[j] && sameLogLine(got[j], w, tolerance) {
+				found = j
+				break
+			}
+		}
+		if found < 0 {
+			mismatches++
+			if mismatches <= 10 {
+				g := "<none>"
+				if i < len(got) {
+					g = got[i]
+				}
+				t.Errorf("server line %d has no match in spanlake's output:\n server:   %s\n spanlake: %s", i+1, w, g)
+			}
+			continue
+		}
+		used[found] = true
+		if found != i {
+			moved++
+		}
+	}
+	if mismatches > 0 {
+		t.Errorf("%d of %d server lines unmatched", mismatches, len(want))
+	}
+	t.Logf("%d lines compared, %d matched at a neighbouring position (same-second completions)", len(want), moved)
+}
+
+// TestCombinedLogMatchesNginx is the end-to-end contract: ingest a real
+// capture of nginx traffic and render the combined log; it must equal
+// nginx's own access log line for line, timestamps within one second.
+func TestCombinedLogMatchesNginx(t *testing.T) {
+	pcap := filepath.Join(captureDir, "nginx-basic.pcap")
+	want := readLines(t, filepath.Join(captureDir, "nginx-basic.access.log"))
+	wh := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", wh, pcap)
+	out := spanlake(t, exitOK, "logs", "-w", wh, "--format", "combined")
+	got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	compareLogs(t, got, want, time.Second)
+}
+
+// TestReingestReplaces checks that ingesting the same capture twice gives
+// the same rows, not twice as many.
+func TestReingestReplaces(t *testing.T) {
+	pcap := filepath.Join(captureDir, "nginx-basic.pcap")
+	wh := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", wh, pcap)
+	first := spanlake(t, exitOK, "logs", "-w", wh)
+	spanlake(t, exitOK, "ingest", "-w", wh, pcap)
+	second := spanlake(t, exitOK, "logs", "-w", wh)
+	if first != second {
+		t.Fatalf("second ingest changed the log: %d bytes before, %d after", len(first), len(second))
+	}
+}
+
+func TestDateRange(t *testing.T) {
+	pcap := filepath.Join(captureDir, "nginx-basic.pcap")
+	wh := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", wh, pcap)
+	all := strings.Split(strings.TrimSuffix(spanlake(t, exitOK, "logs", "-w", wh), "\n"), "\n")
+	_, first, _, ok := splitStamp(all[0])
+	if !ok {
+		t.Fatalf("cannot parse %q", all[0])
+	}
+	// Nothing before the first line, everything from its day on.
+	if out := spanlake(t, exitOK, "logs", "-w", wh, "--to", first.Format(time.RFC3339)); out != "" {
+		t.Errorf("--to before the first line rendered %d bytes", len(out))
+	}
+	day := first.UTC().Format("2006-01-02")
+	if got := strings.Count(spanlake(t, exitOK, "logs", "-w", wh, "--from", day), "\n"); got != len(all) {
+		t.Errorf("--from %s rendered %d lines, want %d", day, got, len(all))
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"ingest"},
+		{"logs", "--from", "yesterday"},
+		{"logs", "--format", "nonsense"},
+		{"schema", "ddl", "--dialect", "oracle"},
+	} {
+		spanlake(t, exitUsage, args...)
+	}
+}
+
+func TestBadInputExitCode(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "not-a-capture.pcap")
+	if err := os.WriteFile(bad, []byte("this is not a capture file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wh := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"spanlake", "ingest", "-w", wh, bad, filepath.Join(captureDir, "nginx-basic.pcap")}, &stdout, &stderr)
+	if code != exitBadInput {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitBadInput, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "not-a-capture.pcap") {
+		t.Errorf("stderr does not name the bad file:\n%s", stderr.String())
+	}
+	// The good capture was still ingested.
+	if out := spanlake(t, exitOK, "logs", "-w", wh); strings.Count(out, "\n") == 0 {
+		t.Error("no lines rendered from the good capture")
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/spanlake/spanlake/etl"
+	"github.com/spanlake/spanlake/ingest"
+)
+
+func ingestCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "ingest",
+		Usage:     "read capture files and write the warehouse",
+		ArgsUsage: "PATH...  (capture files, directories or globs; pcap or pcapng, optionally gzip or zstd compressed)",
+		Flags: []cli.Flag{
+			warehouseFlag(),
+			&cli.IntFlag{Name: "request-body-limit", Value: 64 << 10, Usage: "bytes of each request body to keep"},
+			&cli.IntFlag{Name: "response-body-limit", Value: 0, Usage: "bytes of each response body to keep"},
+			&cli.BoolFlag{Name: "json", Usage: "print the run summary as JSON on stdout"},
+			&cli.BoolFlag{Name: "progress", Value: isTerminal(os.Stderr), DefaultText: "on when stderr is a terminal", Usage: "show a progress line on stderr"},
+		},
+		Action: runIngest,
+	}
+}
+
+func runIngest(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usagef("ingest: no capture files given")
+	}
+	log := logger(c)
+	paths, err := ingest.Expand(c.Args().Slice())
+	if err != nil {
+		return usagef("ingest: %w", err)
+	}
+	root := c.String("warehouse")
+	wh, err := etl.OpenWarehouse(root, log)
+	if err != nil {
+		return err
+	}
+	opts := ingest.Options{Logger: log}
+	opts.HTTP.RequestBodyLimit = c.Int("request-body-limit")
+	opts.HTTP.ResponseBodyLimit = c.Int("response-body-limit")
+	var bar *progressLine
+	if c.Bool("progress") {
+		bar = newProgressLine(os.Stderr)
+		opts.Progress = bar.update
+	}
+	sum, err := ingest.Run(c.Context, paths, opts, wh)
+	if bar != nil {
+		bar.done()
+	}
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if err := wh.Commit(); err != nil {
+		return fmt.Errorf("ingest: commit warehouse %s: %w", root, err)
+	}
+	report(c, sum, wh)
+	if sum.BadFiles > 0 {
+		return errBadInput
+	}
+	return nil
+}
+
+// runSummary is what --json prints.
+type runSummary struct {
+	Files       int              `json:"files"`
+	BadFiles    int              `json:"bad_files"`
+	Bytes       int64            `json:"capture_bytes"`
+	Packets     uint64           `json:"packets"`
+	TCPPackets  uint64           `json:"tcp_packets"`
+	Connections uint64           `json:"connections"`
+	Exchanges   uint64           `json:"exchanges"`
+	Rows        map[string]int64 `json:"rows"`
+	ElapsedSec  float64          `json:"elapsed_seconds"`
+	MBPerSec    float64          `json:"mb_per_second"`
+	Errors      []string         `json:"errors,omitempty"`
+}
+
+func report(c *cli.Context, sum *ingest.Summary, wh *etl.Warehouse) {
+	s := runSummary{Files: sum.Files, BadFiles: sum.BadFiles, Bytes: sum.Bytes, Packets: sum.Decode.Packets, TCPPackets: sum.Decode.TCP,
+		Connections: sum.Connections, Exchanges: sum.Exchanges, Rows: wh.Rows, ElapsedSec: sum.Elapsed.Seconds()}
+	if secs := sum.Elapsed.Seconds(); secs > 0 {
+		s.MBPerSec = float64(sum.Bytes) / 1e6 / secs
+	}
+	for _, src := range sum.Sources {
+		if src.Err != "" {
+			s.Errors = append(s.Errors, src.Err)
+		}
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		enc.Encode(s)
+		return
+	}
+	logger(c).Info("ingest finished", "files", s.Files, "bad_files", s.BadFiles, "packets", s.Packets,
+		"connections", s.Connections, "exchanges", s.Exchanges, "elapsed", sum.Elapsed.Round(time.Millisecond),
+		"MB/s", fmt.Sprintf("%.1f", s.MBPerSec))
+}

@@ -1,0 +1,17 @@
+// Package etl turns what ingest produces — HTTP exchanges, connection
+// records, per-file statistics — into the star schema of package schema,
+// and writes it as Hive-partitioned Parquet.
+//
+// It owns: surrogate keys (hashes of natural keys), dimension members,
+// row building, partitioning, atomic and idempotent file writes. It must not
+// know about packets or capture formats. The access-log renderer lives in
+// the sub-package logs.
+//
+// Files and their names: the rows of one capture file go to files named
+// after that capture's identity (part-<source key>-<n>.parquet), in every
+// partition and dimension they touch. Re-ingesting a capture therefore
+// replaces its files instead of adding rows, and files of that capture that
+// the new run did not produce are removed. Every file is written under a
+// temporary name in its final directory, fsynced and renamed, so a reader
+// never sees a partial file and a crash leaves the old file in place.
+package etl

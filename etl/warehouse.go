@@ -1,0 +1,216 @@
+package etl
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spanlake/spanlake/ingest"
+	"github.com/spanlake/spanlake/ingest/http1"
+	"github.com/spanlake/spanlake/reassembly"
+	"github.com/spanlake/spanlake/schema"
+)
+
+// MetaDir is the warehouse's own directory (schema version, later the
+// ledger and carried-over state). Its leading underscore keeps engines from
+// reading it as a table.
+const MetaDir = "_spanlake"
+
+// Warehouse writes the tables of one ingest run. It implements ingest.Sink;
+// nothing is visible to readers until Commit.
+type Warehouse struct {
+	root      string
+	log       *slog.Logger
+	exchanges *factTable[schema.FactHTTPExchange]
+	dims      map[uint64]*dimSet
+	sources   []*ingest.SourceFile
+	Rows      map[string]int64 // rows written per table, for the run summary
+}
+
+// OpenWarehouse prepares a run that writes into root, creating it if needed.
+func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Join(root, MetaDir), 0o750); err != nil {
+		return nil, fmt.Errorf("create warehouse %s: %w", root, err)
+	}
+	return &Warehouse{
+		root: root, log: log, dims: map[uint64]*dimSet{}, Rows: map[string]int64{},
+		exchanges: newFactTable(filepath.Join(root, "fact_http_exchange"), func(r *schema.FactHTTPExchange) int64 {
+			if r.RequestTS != 0 {
+				return r.RequestTS
+			}
+			return r.ResponseTS
+		}),
+	}, nil
+}
+
+var _ ingest.Sink = (*Warehouse)(nil)
+
+func (w *Warehouse) dimsOf(source uint64) *dimSet {
+	d := w.dims[source]
+	if d == nil {
+		d = newDimSet()
+		w.dims[source] = d
+	}
+	return d
+}
+
+func sourceKeyOf(src *ingest.SourceFile) uint64 {
+	if src == nil {
+		return 0
+	}
+	return src.Key
+}
+
+// Exchange implements ingest.Sink.
+func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
+	key := sourceKeyOf(src)
+	row := exchangeRow(ex, int64(key), w.dimsOf(key))
+	w.Rows["fact_http_exchange"]++
+	return w.exchanges.add(partitionOf(key, exchangeTime(ex)), row)
+}
+
+// Connection implements ingest.Sink. Connection rows are not written yet.
+func (w *Warehouse) Connection(rec *reassembly.ConnRecord, exchanges int, src *ingest.SourceFile) error {
+	return nil
+}
+
+// SourceDone implements ingest.Sink.
+func (w *Warehouse) SourceDone(src *ingest.SourceFile) error {
+	w.sources = append(w.sources, src)
+	w.dimsOf(src.Key)
+	return nil
+}
+
+// Commit writes everything buffered: the fact partitions, the dimension
+// members of every capture file of the run, dim_time and dim_source_file;
+// then removes the files an earlier run wrote for these captures that this
+// run did not write again (so a re-ingest replaces, never adds).
+func (w *Warehouse) Commit() error {
+	if err := w.exchanges.flushAll(); err != nil {
+		return err
+	}
+	written := map[string]bool{}
+	for rel := range w.exchanges.written {
+		written[filepath.Join("fact_http_exchange", rel)] = true
+	}
+	keys := make([]uint64, 0, len(w.dims))
+	for k := range w.dims {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		d := w.dims[k]
+		name := partFileName(k, 0)
+		steps := []struct {
+			table string
+			fill  func(io.Writer) error
+			n     int
+		}{
+			{"dim_date", func(wr io.Writer) error { return writeParquet(wr, sortedDates(d.dates)) }, len(d.dates)},
+			{"dim_endpoint", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.endpointRows)) }, len(d.endpointRows)},
+			{"dim_vhost", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.vhosts.rows)) }, len(d.vhosts.rows)},
+			{"dim_url", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.urls.rows)) }, len(d.urls.rows)},
+			{"dim_user_agent", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.userAgents.rows)) }, len(d.userAgents.rows)},
+			{"dim_referrer", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.referrers.rows)) }, len(d.referrers.rows)},
+			{"dim_content_type", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.contentTypes.rows)) }, len(d.contentTypes.rows)},
+		}
+		for _, s := range steps {
+			if err := writeAtomic(filepath.Join(w.root, s.table), name, s.fill); err != nil {
+				return err
+			}
+			written[filepath.Join(s.table, name)] = true
+			w.Rows[s.table] += int64(s.n)
+		}
+	}
+	for _, src := range w.sources {
+		name := partFileName(src.Key, 0)
+		row := []schema.DimSourceFile{sourceFileRow(src)}
+		if err := writeAtomic(filepath.Join(w.root, "dim_source_file"), name, func(wr io.Writer) error { return writeParquet(wr, row) }); err != nil {
+			return err
+		}
+		written[filepath.Join("dim_source_file", name)] = true
+		w.Rows["dim_source_file"]++
+	}
+	if err := writeAtomic(filepath.Join(w.root, "dim_time"), "part-all.parquet", func(wr io.Writer) error { return writeParquet(wr, timeRows()) }); err != nil {
+		return err
+	}
+	w.Rows["dim_time"] = 1440
+	if err := writeAtomic(filepath.Join(w.root, MetaDir), "schema_version", func(wr io.Writer) error {
+		_, err := io.WriteString(wr, strconv.Itoa(schema.Version)+"\n")
+		return err
+	}); err != nil {
+		return err
+	}
+	return w.removeStale(keys, written)
+}
+
+// removeStale deletes part files of the given captures that this run did
+// not write.
+func (w *Warehouse) removeStale(sources []uint64, written map[string]bool) error {
+	prefixes := make([]string, len(sources))
+	for i, k := range sources {
+		prefixes[i] = fmt.Sprintf("part-%016x-", k)
+	}
+	for _, t := range schema.Tables() {
+		dir := filepath.Join(w.root, t.Dir())
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if os.IsNotExist(err) {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			for _, pre := range prefixes {
+				if strings.HasPrefix(d.Name(), pre) {
+					rel, _ := filepath.Rel(w.root, p)
+					if !written[rel] {
+						w.log.Info("removing file replaced by this run", "file", rel)
+						return os.Remove(p)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("remove replaced files in %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+func sortedDates(m map[int32]schema.DimDate) []schema.DimDate {
+	out := make([]schema.DimDate, 0, len(m))
+	for _, r := range m {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].DateKey < out[j].DateKey })
+	return out
+}
+
+func sourceFileRow(s *ingest.SourceFile) schema.DimSourceFile {
+	r := schema.DimSourceFile{
+		SourceFileKey: int64(s.Key), Name: s.Name, Path: s.Path, SizeBytes: s.Size,
+		Container: string(s.Container), Compression: string(s.Compression), LinkType: s.LinkType,
+		FirstPacketTS: micros(s.FirstPacket), LastPacketTS: micros(s.LastPacket), CaptureBytes: s.Bytes,
+		Packets: int64(s.Decode.Packets), TCPPackets: int64(s.Decode.TCP), NonTCPPackets: int64(s.Decode.NonTCP),
+		Fragments: int64(s.Decode.Fragments), Undecodable: int64(s.Decode.Undecodable), UnsupportedLink: int64(s.Decode.UnsupportedLink),
+		TruncatedPackets: int64(s.Decode.Truncated), AcksSeen: int64(s.AcksSeen), AcksForUnseenData: int64(s.AcksForUnseenData),
+		Error: s.Err, ErrorOffset: s.ErrOffset,
+	}
+	if s.AcksSeen > 0 {
+		r.CaptureLossPct = 100 * float64(s.AcksForUnseenData) / float64(s.AcksSeen)
+	}
+	return r
+}

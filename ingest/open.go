@@ -1,0 +1,135 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression names the compression wrapped around a capture file.
+type Compression string
+
+// Compressions recognised by their magic bytes (never by the file name, so a
+// rotated "capture.pcap3" that is in fact gzip'd is still read).
+const (
+	CompressionNone Compression = "none"
+	CompressionGzip Compression = "gzip"
+	CompressionZstd Compression = "zstd"
+)
+
+var (
+	magicGzip = []byte{0x1f, 0x8b}
+	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// readBufferSize is large enough that a read system call moves a useful
+// amount of data, small enough to be irrelevant for memory.
+const readBufferSize = 1 << 20
+
+// countingReader counts the bytes handed out, so damage can be reported at
+// the offset (in the decompressed stream) where it was found.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// openedFile is a capture file opened for reading, decompressed if needed.
+type openedFile struct {
+	size        int64
+	compression Compression
+	closers     []func() error
+	counter     *countingReader // counts decompressed bytes consumed by the capture reader
+	stream      *bufio.Reader   // what the capture reader reads
+}
+
+func (o *openedFile) Close() error {
+	var errs []error
+	for i := len(o.closers) - 1; i >= 0; i-- {
+		errs = append(errs, o.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// openCapture opens path and unwraps its compression.
+func openCapture(path string) (*openedFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	o, err := openStream(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	o.closers = append([]func() error{f.Close}, o.closers...)
+	return o, nil
+}
+
+// openStream unwraps the compression of a capture stream, sniffed from its
+// first bytes (never from a file name, so a rotated "capture.pcap3" that is
+// in fact gzip'd is still read).
+func openStream(in io.Reader, size int64) (*openedFile, error) {
+	o := &openedFile{size: size, compression: CompressionNone}
+	raw := bufio.NewReaderSize(in, readBufferSize)
+	head, _ := raw.Peek(4)
+	var r io.Reader = raw
+	switch {
+	case bytes.HasPrefix(head, magicGzip):
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			return nil, fmt.Errorf("gzip header: %w", err)
+		}
+		o.compression = CompressionGzip
+		o.closers = append(o.closers, zr.Close)
+		r = zr
+	case bytes.HasPrefix(head, magicZstd):
+		// A window above 64 MiB is refused: tcpdump | zstd never needs more,
+		// and a hostile header must not make us allocate gigabytes.
+		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20), zstd.WithDecoderMaxMemory(64<<20))
+		if err != nil {
+			return nil, fmt.Errorf("zstd header: %w", err)
+		}
+		o.compression = CompressionZstd
+		o.closers = append(o.closers, func() error { zr.Close(); return nil })
+		r = zr
+	}
+	if o.compression == CompressionNone {
+		// Already buffered: count what the capture reader takes from raw.
+		o.counter = &countingReader{r: raw}
+		o.stream = bufio.NewReaderSize(o.counter, 64<<10)
+	} else {
+		o.counter = &countingReader{r: r}
+		o.stream = bufio.NewReaderSize(o.counter, readBufferSize)
+	}
+	return o, nil
+}
+
+// offset is the number of (decompressed) bytes the capture reader consumed.
+func (o *openedFile) offset() int64 {
+	return o.counter.n - int64(o.stream.Buffered())
+}
+
+func statSize(path string) (int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}

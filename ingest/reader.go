@@ -1,0 +1,178 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Container names the capture file format.
+type Container string
+
+// Capture containers.
+const (
+	ContainerPcap   Container = "pcap"
+	ContainerPcapNG Container = "pcapng"
+)
+
+// ErrNotCapture says a file is neither pcap nor pcapng (after decompression).
+var ErrNotCapture = errors.New("ingest: not a pcap or pcapng file")
+
+// CaptureError is damage found inside a capture file. The packets before
+// Offset were read; nothing after it was.
+type CaptureError struct {
+	Path   string
+	Offset int64 // byte offset in the (decompressed) capture stream
+	Err    error
+}
+
+func (e *CaptureError) Error() string {
+	return fmt.Sprintf("capture %s: at byte offset %d: %v", e.Path, e.Offset, e.Err)
+}
+
+func (e *CaptureError) Unwrap() error { return e.Err }
+
+// packetSource is what pcapgo's two readers have in common.
+type packetSource interface {
+	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+}
+
+// PacketReader reads the packets of one capture file, whatever its container
+// and compression.
+type PacketReader struct {
+	path      string
+	file      *openedFile
+	src       packetSource
+	ng        *pcapgo.NgReader // nil for pcap
+	container Container
+	linkType  layers.LinkType
+	snaplen   uint32
+	lastGood  int64
+}
+
+// OpenPacketReader opens a capture file. The error names the file.
+func OpenPacketReader(path string) (*PacketReader, error) {
+	o, err := openCapture(path)
+	if err != nil {
+		return nil, fmt.Errorf("open capture %s: %w", path, err)
+	}
+	return newPacketReader(path, o)
+}
+
+// NewPacketReader reads a capture from r; name is used in errors and size
+// is reported by Size.
+func NewPacketReader(name string, r io.Reader, size int64) (*PacketReader, error) {
+	o, err := openStream(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("open capture %s: %w", name, err)
+	}
+	return newPacketReader(name, o)
+}
+
+func newPacketReader(path string, o *openedFile) (*PacketReader, error) {
+	pr := &PacketReader{path: path, file: o}
+	head, _ := o.stream.Peek(4)
+	switch {
+	case len(head) == 0:
+		o.Close()
+		return nil, &CaptureError{Path: path, Err: fmt.Errorf("empty file: %w", ErrNotCapture)}
+	case bytes.Equal(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}):
+		ng, err := pcapgo.NewNgReader(o.stream, pcapgo.NgReaderOptions{SkipUnknownVersion: true})
+		if err != nil {
+			o.Close()
+			return nil, &CaptureError{Path: path, Offset: o.offset(), Err: fmt.Errorf("pcapng section header: %w", err)}
+		}
+		pr.src, pr.ng, pr.container, pr.linkType = ng, ng, ContainerPcapNG, ng.LinkType()
+	case isPcapMagic(head):
+		r, err := pcapgo.NewReader(o.stream)
+		if err != nil {
+			o.Close()
+			return nil, &CaptureError{Path: path, Offset: o.offset(), Err: fmt.Errorf("pcap header: %w", err)}
+		}
+		pr.src, pr.container, pr.linkType, pr.snaplen = r, ContainerPcap, r.LinkType(), r.Snaplen()
+	default:
+		o.Close()
+		return nil, &CaptureError{Path: path, Err: ErrNotCapture}
+	}
+	pr.lastGood = o.offset()
+	return pr, nil
+}
+
+func isPcapMagic(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	switch [4]byte(b[:4]) {
+	case [4]byte{0xd4, 0xc3, 0xb2, 0xa1}, [4]byte{0xa1, 0xb2, 0xc3, 0xd4}, // microseconds
+		[4]byte{0x4d, 0x3c, 0xb2, 0xa1}, [4]byte{0xa1, 0xb2, 0x3c, 0x4d}: // nanoseconds
+		return true
+	}
+	return false
+}
+
+// Next returns the next packet. At the end of the file it returns io.EOF;
+// damage returns a *CaptureError at the offset after the last good record.
+//
+// Ownership: data is valid until the next call to Next.
+func (r *PacketReader) Next() (data []byte, ci gopacket.CaptureInfo, link layers.LinkType, err error) {
+	data, ci, err = r.src.ZeroCopyReadPacketData()
+	if err != nil {
+		if err == io.EOF {
+			return nil, ci, 0, io.EOF
+		}
+		if err == io.ErrUnexpectedEOF {
+			err = fmt.Errorf("file ends inside a packet record (truncated capture): %w", err)
+		}
+		return nil, ci, 0, &CaptureError{Path: r.path, Offset: r.lastGood, Err: err}
+	}
+	r.lastGood = r.file.offset()
+	link = r.linkType
+	if r.ng != nil && ci.InterfaceIndex > 0 {
+		if iface, ierr := r.ng.Interface(ci.InterfaceIndex); ierr == nil {
+			link = iface.LinkType
+		}
+	}
+	return data, ci, link, nil
+}
+
+// Container reports the capture format.
+func (r *PacketReader) Container() Container { return r.container }
+
+// Compression reports the compression the file was wrapped in.
+func (r *PacketReader) Compression() Compression { return r.file.compression }
+
+// LinkType reports the link type of the file (of its first interface for pcapng).
+func (r *PacketReader) LinkType() layers.LinkType { return r.linkType }
+
+// Size is the size of the file on disk.
+func (r *PacketReader) Size() int64 { return r.file.size }
+
+// Offset is the number of decompressed bytes read so far.
+func (r *PacketReader) Offset() int64 { return r.lastGood }
+
+// Close closes the file.
+func (r *PacketReader) Close() error { return r.file.Close() }
+
+// firstPacketTime returns the capture time of the first packet of path, for
+// ordering files; ok is false for a file without packets.
+func firstPacketTime(path string) (ts time.Time, ok bool, err error) {
+	r, err := OpenPacketReader(path)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	defer r.Close()
+	_, ci, _, err := r.Next()
+	if err == io.EOF {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return ci.Timestamp, true, nil
+}
