@@ -71,3 +71,6 @@ func (t *factTable[T]) flushAll() error {
 	}
 	return nil
 }
+
+// writtenFiles lists the files this run wrote, relative to the table.
+func (t *factTable[T]) writtenFiles() map[string]bool { return t.written }

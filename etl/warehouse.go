@@ -28,6 +28,7 @@ type Warehouse struct {
 	root      string
 	log       *slog.Logger
 	exchanges *factTable[schema.FactHTTPExchange]
+	conns     *factTable[schema.FactTCPConnection]
 	dims      map[uint64]*dimSet
 	sources   []*ingest.SourceFile
 	Rows      map[string]int64 // rows written per table, for the run summary
@@ -49,6 +50,7 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 			}
 			return r.ResponseTS
 		}),
+		conns: newFactTable(filepath.Join(root, "fact_tcp_connection"), func(r *schema.FactTCPConnection) int64 { return r.FirstTS }),
 	}, nil
 }
 
@@ -78,9 +80,12 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 	return w.exchanges.add(partitionOf(key, exchangeTime(ex)), row)
 }
 
-// Connection implements ingest.Sink. Connection rows are not written yet.
+// Connection implements ingest.Sink.
 func (w *Warehouse) Connection(rec *reassembly.ConnRecord, exchanges int, src *ingest.SourceFile) error {
-	return nil
+	key := sourceKeyOf(src)
+	row := connectionRow(rec, exchanges, int64(key), w.dimsOf(key))
+	w.Rows["fact_tcp_connection"]++
+	return w.conns.add(partitionOf(key, rec.Info.FirstSeen.UTC()), row)
 }
 
 // SourceDone implements ingest.Sink.
@@ -95,12 +100,17 @@ func (w *Warehouse) SourceDone(src *ingest.SourceFile) error {
 // then removes the files an earlier run wrote for these captures that this
 // run did not write again (so a re-ingest replaces, never adds).
 func (w *Warehouse) Commit() error {
-	if err := w.exchanges.flushAll(); err != nil {
-		return err
-	}
 	written := map[string]bool{}
-	for rel := range w.exchanges.written {
-		written[filepath.Join("fact_http_exchange", rel)] = true
+	for table, ft := range map[string]interface {
+		flushAll() error
+		writtenFiles() map[string]bool
+	}{"fact_http_exchange": w.exchanges, "fact_tcp_connection": w.conns} {
+		if err := ft.flushAll(); err != nil {
+			return err
+		}
+		for rel := range ft.writtenFiles() {
+			written[filepath.Join(table, rel)] = true
+		}
 	}
 	keys := make([]uint64, 0, len(w.dims))
 	for k := range w.dims {

@@ -67,6 +67,7 @@ func describeNode(n parquet.Node) string {
 func Tables() []Table {
 	return []Table{
 		{Name: "fact_http_exchange", Grain: "one HTTP request with its response", Partitioned: true, row: reflect.TypeFor[FactHTTPExchange]()},
+		{Name: "fact_tcp_connection", Grain: "one TCP connection", Partitioned: true, row: reflect.TypeFor[FactTCPConnection]()},
 		{Name: "dim_date", Grain: "one calendar day (UTC)", row: reflect.TypeFor[DimDate]()},
 		{Name: "dim_time", Grain: "one minute of the day", row: reflect.TypeFor[DimTime]()},
 		{Name: "dim_endpoint", Grain: "one IP address", row: reflect.TypeFor[DimEndpoint]()},

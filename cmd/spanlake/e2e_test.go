@@ -189,3 +189,14 @@ func TestBadInputExitCode(t *testing.T) {
 		t.Error("no lines rendered from the good capture")
 	}
 }
+
+// TestRotatedSetIsOneStream: the files of a tcpdump -G rotation, given as a
+// glob in one run, are one stream; connections crossing file boundaries
+// yield their exchanges once.
+func TestRotatedSetIsOneStream(t *testing.T) {
+	want := readLines(t, filepath.Join(captureDir, "nginx-rotated.access.log"))
+	wh := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", wh, filepath.Join(captureDir, "nginx-rotated.pcap*"))
+	got := strings.Split(strings.TrimSuffix(spanlake(t, exitOK, "logs", "-w", wh), "\n"), "\n")
+	compareLogs(t, got, want, time.Second)
+}

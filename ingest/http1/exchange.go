@@ -36,6 +36,9 @@ type Message struct {
 	Complete bool
 	// GapBytes counts bytes of this message lost to capture gaps.
 	GapBytes int64
+	// DroppedHeaders counts header lines beyond Config.MaxHeaders that were
+	// not kept (anomaly too_many_headers).
+	DroppedHeaders int
 }
 
 // Get returns the value of the first header named name (ASCII case-insensitive)
@@ -104,4 +107,8 @@ type Exchange struct {
 	Upgraded bool
 	// Anomalies are short codes (see anomalies.go) for protocol oddities.
 	Anomalies []string
+	// TunnelBytes counts the bytes that followed an upgrade (Upgraded), by
+	// direction: [0] client to server, [1] server to client. An upgraded
+	// exchange is emitted when the connection closes so the counts are final.
+	TunnelBytes [2]int64
 }

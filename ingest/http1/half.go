@@ -1,0 +1,747 @@
+package http1
+
+import (
+	"bytes"
+	"time"
+)
+
+// half is the incremental parser of one direction: requests (resp false) or
+// responses. It is a state machine fed by arbitrary chunks; the only bytes
+// it copies are the header block being assembled (head, bounded by
+// MaxHeaderBytes), a chunk-size line (line, bounded by maxChunkLine) and the
+// captured part of bodies. Bodies are otherwise skipped by count.
+type half struct {
+	c     *ConnParser
+	resp  bool
+	limit int // body bytes kept per message
+
+	st state
+
+	// Header block assembly. strict is set while resynchronising: the
+	// block must then start with a strict start line.
+	head      []byte
+	lineDone  bool // the start line is complete (and valid)
+	lineStart int  // offset in head of the line being assembled
+	firstTs   time.Time
+	strict    bool
+	rl        requestLine
+	reasonAt  int // responses: where the reason starts in the start line
+
+	carry   []byte // stScan: the tail of the previous chunk
+	carryTs []time.Time // capture time of each carry byte
+
+	line   []byte // chunk-size line being assembled
+	crSeen bool   // stChunkEnd: the CR after chunk data was seen
+	remain int64  // body or chunk bytes still to come
+
+	p      *pending // exchange of the current message
+	msg    *Message // &p.req.Message or &p.rsp.Message
+	capOff bool     // body capture stopped (a gap made the copy wrong)
+	cont   bool     // responses: a 1xx was seen, the final response follows
+
+	// Request side after a CONNECT or Upgrade request: the bytes are held
+	// until the response says whether the connection became a tunnel.
+	holdNext bool     // the request being parsed asks for a tunnel
+	holdFor  *pending // the exchange whose response decides
+	holdBuf  []byte
+	holdTs   time.Time
+	holdN    int64 // bytes held, lost ones included
+	holdLost bool
+
+	pendAnoms []string  // anomalies for the next message of this side
+	lastTs    time.Time // of the last Data or Gap call
+}
+
+type state uint8
+
+const (
+	stIdle      state = iota // between messages (CR/LF skipped)
+	stHead                   // assembling start line and headers in head
+	stBody                   // Content-Length body, remain left
+	stChunkSize              // assembling a chunk-size line
+	stChunkData              // chunk data, remain left
+	stChunkEnd               // CRLF after chunk data
+	stTrailer                // assembling the trailer block in head
+	stBodyClose              // body until the connection closes
+	stScan                   // resynchronising: looking for a start line
+	stTunnel                 // upgraded: count only
+	stHold                   // requests: waiting for the answer to CONNECT/Upgrade
+)
+
+// maxChunkLine bounds a chunk-size line with its extensions.
+const maxChunkLine = 4096
+
+// inMessage reports whether a message of this side is under way (not
+// between messages, not resynchronising).
+func (h *half) inMessage() bool {
+	switch h.st {
+	case stIdle:
+		return h.cont
+	case stHead:
+		return h.lineDone && !h.strict || h.cont
+	case stScan, stTunnel, stHold:
+		return false
+	}
+	return true
+}
+
+// resyncing reports whether the side lost its position and is looking for
+// the next start line.
+func (h *half) resyncing() bool {
+	return h.st == stScan || h.st == stHead && h.strict
+}
+
+func (h *half) data(p []byte, ts time.Time) {
+	h.lastTs = ts
+	for len(p) > 0 {
+		switch h.st {
+		case stIdle:
+			i := 0
+			for i < len(p) && (p[i] == '\r' || p[i] == '\n') {
+				i++
+			}
+			p = p[i:]
+			if len(p) == 0 {
+				return
+			}
+			if h.c.upgraded != nil && !h.cont {
+				h.st = stTunnel
+				continue
+			}
+			if h.resp && !h.cont && p[0] != 'H' && h.c.nextIsHTTP09() {
+				h.startHTTP09Response(ts)
+				continue
+			}
+			h.st = stHead
+		case stHead:
+			p = p[h.headData(p, ts):]
+		case stBody, stChunkData:
+			n := min(int64(len(p)), h.remain)
+			h.body(p[:n], true)
+			h.remain -= n
+			p = p[n:]
+			if h.remain == 0 {
+				if h.st == stBody {
+					h.finish(ts, true)
+				} else {
+					h.st, h.crSeen = stChunkEnd, false
+				}
+			}
+		case stChunkSize:
+			p = p[h.chunkSizeData(p, ts):]
+		case stChunkEnd:
+			switch {
+			case p[0] == '\r' && !h.crSeen:
+				h.crSeen = true
+			case p[0] == '\n':
+				if !h.crSeen {
+					h.anomaly(AnomBareLF)
+				}
+				h.st = stChunkSize
+			default:
+				// Not the CRLF that must follow chunk data: the framing
+				// is broken. The byte is looked at again as a possible
+				// start line.
+				h.abort(AnomBadChunkSize, ts)
+				continue
+			}
+			h.msg.BodyWireBytes++
+			p = p[1:]
+		case stTrailer:
+			p = p[h.trailerData(p, ts):]
+		case stBodyClose:
+			h.body(p, true)
+			h.msg.LastByte = ts
+			return
+		case stScan:
+			p = p[h.scan(p, ts):]
+		case stTunnel:
+			h.c.tunnel(h.resp, int64(len(p)))
+			return
+		case stHold:
+			if h.holdN == 0 {
+				h.holdTs = ts
+			}
+			h.holdN += int64(len(p))
+			if len(h.holdBuf)+len(p) > h.c.cfg.MaxHeaderBytes {
+				h.holdLost = true
+			} else if !h.holdLost {
+				h.holdBuf = append(h.holdBuf, p...)
+			}
+			return
+		}
+	}
+}
+
+// anomaly records code on the current exchange, or for the next one.
+func (h *half) anomaly(code string) {
+	if h.p != nil {
+		h.p.ex.Anomalies = addAnomaly(h.p.ex.Anomalies, code)
+		return
+	}
+	h.pendAnoms = addAnomaly(h.pendAnoms, code)
+}
+
+// headData assembles the start line and header block; it returns how many
+// bytes of p it used.
+func (h *half) headData(p []byte, ts time.Time) int {
+	used := 0
+	// A rejected first line that began in this call is scanned again from
+	// its second byte: a real start line may hide inside it.
+	startedHere := len(h.head) == 0
+	skip := func(n int) int {
+		if startedHere {
+			return 1
+		}
+		return n
+	}
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i+1]
+		}
+		if len(h.head) == 0 {
+			h.firstTs = ts
+		}
+		if h.strict && !h.lineDone && len(h.head)+len(chunk) > maxProbeLine {
+			h.reject()
+			return skip(used + len(chunk))
+		}
+		if room := h.c.cfg.MaxHeaderBytes - len(h.head); len(chunk) > room {
+			if !h.lineDone {
+				h.reject() // not even a start line fits: not a usable message
+				return skip(used + len(chunk))
+			}
+			// Keep exactly MaxHeaderBytes so the result does not depend
+			// on how the bytes were cut; the rest is scanned.
+			h.head = append(h.head, chunk[:room]...)
+			h.abort(AnomOversizedHeader, ts)
+			return used + room
+		}
+		h.head = append(h.head, chunk...)
+		used += len(chunk)
+		p = p[len(chunk):]
+		if !h.lineDone {
+			if checkPrefix(h.head, h.resp, h.strict) == prefixNo {
+				h.reject()
+				return skip(used)
+			}
+			if i < 0 {
+				return used
+			}
+			if !h.startLine() {
+				h.reject()
+				return skip(used)
+			}
+			if h.st != stHead {
+				// An HTTP/0.9 request ends with its line.
+				h.head, h.lineDone = h.head[:0], false
+				return used
+			}
+			h.lineDone = true
+			h.lineStart = len(h.head)
+			continue
+		}
+		if i < 0 {
+			return used
+		}
+		if n := len(h.head) - h.lineStart; n == 1 || n == 2 && h.head[h.lineStart] == '\r' {
+			h.headerDone(ts)
+			return used
+		}
+		h.lineStart = len(h.head)
+	}
+	return used
+}
+
+// reject handles a first line that is not a start line: the bytes are
+// skipped as non-HTTP data and the side resynchronises.
+func (h *half) reject() {
+	if h.cont {
+		// A 1xx was not followed by a response: the exchange ends here.
+		h.cont = false
+		h.msg.Complete = false
+		h.anomaly(AnomNonHTTPData)
+		h.done()
+	}
+	if !h.strict {
+		h.pendAnoms = addAnomaly(h.pendAnoms, AnomNonHTTPData)
+		h.c.lost(h.resp, AnomNonHTTPData)
+	}
+	h.resync()
+}
+
+// resync starts looking for the next start line (resync.go).
+func (h *half) resync() {
+	h.head, h.carry, h.carryTs = h.head[:0], h.carry[:0], h.carryTs[:0]
+	h.lineDone, h.lineStart, h.strict = false, 0, true
+	h.p, h.msg, h.cont = nil, nil, false
+	h.st = stScan
+}
+
+// startLine validates the complete first line in head and registers the
+// message. It reports false when the line is not a start line.
+func (h *half) startLine() bool {
+	line, _ := trimEOLBytes(h.head)
+	if h.resp {
+		status, reasonAt, ok := parseStatusLine(line)
+		if !ok {
+			return false
+		}
+		h.reasonAt = reasonAt
+		if !h.cont {
+			h.p = h.c.pairResponse(h.firstTs)
+			h.msg = &h.p.rsp.Message
+			h.msg.FirstByte = h.firstTs
+			h.takePending()
+		}
+		h.p.rsp.Status = status
+		return true
+	}
+	rl, ok := parseRequestLine(line, h.strict)
+	if !ok {
+		return false
+	}
+	h.rl = rl
+	h.p = h.c.addRequest(h.firstTs, rl.http09)
+	h.msg = &h.p.req.Message
+	h.takePending()
+	q := &h.p.req
+	var known bool
+	q.Method, known = methodString(line[:rl.methodEnd])
+	if !known {
+		h.anomaly(AnomUnknownMethod)
+	}
+	h.strict = false
+	if rl.http09 {
+		// No headers, no body: the request is this one line.
+		h.anomaly(AnomHTTP09)
+		s := string(line)
+		q.Line, q.Target = s, s[rl.targetStart:rl.targetEnd]
+		q.HeaderBytes = int64(len(h.head))
+		h.finish(h.firstTs, true)
+	}
+	return true
+}
+
+// takePending moves anomalies recorded between messages to the exchange.
+func (h *half) takePending() {
+	for _, a := range h.pendAnoms {
+		h.p.ex.Anomalies = addAnomaly(h.p.ex.Anomalies, a)
+	}
+	h.pendAnoms = h.pendAnoms[:0]
+	h.strict = false
+}
+
+// salvage fills what the start line says into a message whose header
+// block will never be complete, and counts the header bytes seen.
+func (h *half) salvage() {
+	if h.st != stHead || !h.lineDone || h.msg == nil {
+		return
+	}
+	m := h.msg
+	m.HeaderBytes += int64(len(h.head))
+	nl := bytes.IndexByte(h.head, '\n')
+	first, _ := trimEOL(string(h.head[:nl+1]))
+	if h.resp {
+		h.p.rsp.Version = first[:8]
+		if h.reasonAt < len(first) {
+			h.p.rsp.Reason = trimSpace(first[h.reasonAt:])
+		}
+	} else if q := &h.p.req; q.Line == "" {
+		q.Line = first
+		q.Target = first[h.rl.targetStart:h.rl.targetEnd]
+		if h.rl.versionStart >= 0 {
+			q.Version = first[h.rl.versionStart:]
+		}
+	}
+	h.head = h.head[:0]
+	h.lineDone = false
+}
+
+// headerDone parses the complete header block and chooses the body framing.
+func (h *half) headerDone(ts time.Time) {
+	block := string(h.head) // the one copy every string of the message aliases
+	nl := bytes.IndexByte(h.head, '\n')
+	first, bare := trimEOL(block[:nl+1])
+	if bare {
+		h.anomaly(AnomBareLF)
+	}
+	m := h.msg
+	m.HeaderBytes += int64(len(block))
+	m.Headers = make([]Header, 0, min(countLines(block)-1, h.c.cfg.MaxHeaders))
+	m.DroppedHeaders = 0
+	h.p.ex.Anomalies = parseHeaderLines(block[nl+1:], m, h.c.cfg.MaxHeaders, h.p.ex.Anomalies)
+	h.head = h.head[:0]
+	h.lineDone, h.lineStart = false, 0
+
+	if !h.resp {
+		q := &h.p.req
+		q.Line = first
+		q.Target = first[h.rl.targetStart:h.rl.targetEnd]
+		q.Version = first[h.rl.versionStart:]
+		if q.Version == "HTTP/1.1" {
+			if _, ok := m.Get("Host"); !ok {
+				h.anomaly(AnomMissingHost)
+			}
+		}
+		fr, n, anoms := bodyFraming(m.Headers, false, h.p.ex.Anomalies)
+		h.p.ex.Anomalies = anoms
+		if q.Method == "CONNECT" || hasUpgrade(m) {
+			h.holdNext = true
+		}
+		h.startBody(fr, n, ts)
+		return
+	}
+
+	r := &h.p.rsp
+	r.Version = first[:8]
+	r.Reason = ""
+	if h.reasonAt < len(first) {
+		r.Reason = trimSpace(first[h.reasonAt:])
+	}
+	method := ""
+	if h.p.ex.Request != nil {
+		method = h.p.req.Method
+	}
+	switch {
+	case r.Status == 101 || method == "CONNECT" && r.Status/100 == 2:
+		h.c.upgrade(h.p)
+		h.cont = false
+		m.LastByte, m.Complete = ts, true
+		h.st = stTunnel
+		h.c.half[0].tunnelNow()
+		h.p, h.msg = nil, nil
+		return
+	case r.Status/100 == 1:
+		// Interim: folded into the exchange; the final response follows.
+		r.Interim = r.Status
+		h.cont = true
+		h.st = stIdle
+		return
+	}
+	h.cont = false
+	p := h.p
+	if method == "HEAD" || r.Status == 204 || r.Status == 304 {
+		h.finish(ts, true)
+	} else {
+		fr, n, anoms := bodyFraming(m.Headers, true, h.p.ex.Anomalies)
+		h.p.ex.Anomalies = anoms
+		h.startBody(fr, n, ts)
+	}
+	if rq := &h.c.half[0]; rq.st == stHold && rq.holdFor == p {
+		rq.unhold() // no tunnel: the held bytes are requests after all
+	}
+}
+
+// hasUpgrade reports whether a request asks to switch protocols.
+func hasUpgrade(m *Message) bool {
+	_, ok := m.Get("Upgrade")
+	return ok
+}
+
+// startBody enters the body state for framing fr (n is the Content-Length).
+func (h *half) startBody(fr framing, n int64, ts time.Time) {
+	switch fr {
+	case frameNone:
+		h.finish(ts, true)
+	case frameLength:
+		h.remain, h.st = n, stBody
+	case frameChunked:
+		h.line, h.st = h.line[:0], stChunkSize
+	case frameClose:
+		h.st = stBodyClose
+		h.msg.LastByte = ts
+	}
+}
+
+// body accounts for body bytes b (after transfer decoding; for identity
+// bodies they are also the wire bytes) and keeps the captured prefix.
+func (h *half) body(b []byte, wire bool) {
+	m := h.msg
+	if wire {
+		m.BodyWireBytes += int64(len(b))
+	}
+	m.BodyBytes += int64(len(b))
+	if h.limit == 0 || h.capOff || len(m.Body) >= h.limit {
+		return
+	}
+	if m.Body == nil {
+		hint := int64(len(b))
+		if h.st == stBody || h.st == stChunkData {
+			hint = h.remain
+		}
+		m.Body = make([]byte, 0, min(int64(h.limit), max(hint, 512)))
+	}
+	room := h.limit - len(m.Body)
+	m.Body = append(m.Body, b[:min(room, len(b))]...)
+}
+
+// chunkSizeData assembles and parses a chunk-size line.
+func (h *half) chunkSizeData(p []byte, ts time.Time) int {
+	i := bytes.IndexByte(p, '\n')
+	chunk := p
+	if i >= 0 {
+		chunk = p[:i+1]
+	}
+	if len(h.line)+len(chunk) > maxChunkLine {
+		h.abort(AnomBadChunkSize, ts)
+		return 0
+	}
+	h.msg.BodyWireBytes += int64(len(chunk))
+	h.line = append(h.line, chunk...)
+	if i < 0 {
+		return len(chunk)
+	}
+	ln, bare := trimEOLBytes(h.line)
+	if bare {
+		h.anomaly(AnomBareLF)
+	}
+	size, ok := parseChunkSize(ln)
+	h.line = h.line[:0]
+	switch {
+	case !ok:
+		h.abort(AnomBadChunkSize, ts)
+	case size == 0:
+		h.head, h.lineStart, h.st = h.head[:0], 0, stTrailer
+	default:
+		h.remain, h.st = size, stChunkData
+	}
+	return len(chunk)
+}
+
+// trailerData assembles the trailer block after the last chunk; trailers
+// are appended to Headers.
+func (h *half) trailerData(p []byte, ts time.Time) int {
+	used := 0
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i+1]
+		}
+		if len(h.head)+len(chunk) > h.c.cfg.MaxHeaderBytes {
+			h.abort(AnomOversizedHeader, ts)
+			return used
+		}
+		h.head = append(h.head, chunk...)
+		h.msg.BodyWireBytes += int64(len(chunk))
+		used += len(chunk)
+		p = p[len(chunk):]
+		if i < 0 {
+			return used
+		}
+		if n := len(h.head) - h.lineStart; n == 1 || n == 2 && h.head[h.lineStart] == '\r' {
+			if len(h.head) > n {
+				m := h.msg
+				before := len(m.Headers)
+				h.p.ex.Anomalies = parseHeaderLines(string(h.head), m, h.c.cfg.MaxHeaders, h.p.ex.Anomalies)
+				m.Trailers = len(m.Headers) - before
+			} else if n == 1 {
+				h.anomaly(AnomBareLF)
+			}
+			h.head, h.lineStart = h.head[:0], 0
+			h.finish(ts, true)
+			return used
+		}
+		h.lineStart = len(h.head)
+	}
+	return used
+}
+
+// finalize closes the current message's numbers and hands it to the
+// pairing logic. The state is left to the caller.
+func (h *half) finalize(ts time.Time, complete bool) {
+	p, m := h.p, h.msg
+	if m == nil {
+		return
+	}
+	h.salvage()
+	if !ts.IsZero() {
+		m.LastByte = ts
+	}
+	m.Complete = complete
+	m.BodyTruncated = h.limit > 0 && m.BodyBytes > int64(len(m.Body))
+	h.p, h.msg, h.capOff, h.cont = nil, nil, false, false
+	if h.resp {
+		if p != h.c.upgraded {
+			h.c.responseDone(p)
+		}
+		return
+	}
+	if h.holdNext && complete {
+		h.holdNext = false
+		h.st, h.holdFor = stHold, p
+		h.holdBuf, h.holdN, h.holdLost = h.holdBuf[:0], 0, false
+		if h.c.upgraded != nil {
+			h.tunnelNow()
+		}
+	}
+	h.holdNext = false
+	h.c.requestDone(p)
+}
+
+// finish ends the current message normally.
+func (h *half) finish(ts time.Time, complete bool) {
+	h.st = stIdle
+	h.finalize(ts, complete)
+}
+
+// done ends the current message where it stands (already marked).
+func (h *half) done() {
+	h.finalize(time.Time{}, h.msg.Complete)
+}
+
+// abort ends the current message as incomplete because its framing was
+// lost (code says how), and resynchronises.
+func (h *half) abort(code string, ts time.Time) {
+	h.anomaly(code)
+	h.holdNext = false
+	h.finalize(ts, false)
+	h.c.lost(h.resp, code)
+	h.resync()
+}
+
+// startHTTP09Response begins the answer to an HTTP/0.9 request: raw bytes
+// until the connection closes.
+func (h *half) startHTTP09Response(ts time.Time) {
+	h.p = h.c.pairResponse(ts)
+	h.msg = &h.p.rsp.Message
+	h.msg.FirstByte = ts
+	h.takePending()
+	h.st = stBodyClose
+}
+
+// tunnelNow is called on the request side when the connection became a
+// tunnel: held bytes belonged to the tunnel.
+func (h *half) tunnelNow() {
+	switch h.st {
+	case stHold:
+		h.c.tunnel(false, h.holdN)
+		h.holdBuf, h.holdN, h.holdFor = nil, 0, nil
+		h.st = stTunnel
+	case stIdle:
+		h.st = stTunnel
+	}
+}
+
+// unhold parses the held bytes after all: the upgrade was refused.
+func (h *half) unhold() {
+	buf, ts, lost := h.holdBuf, h.holdTs, h.holdLost
+	h.holdBuf, h.holdN, h.holdFor, h.holdLost = nil, 0, nil, false
+	h.st = stIdle
+	h.data(buf, ts)
+	if lost {
+		h.gap(1, ts) // what did not fit is unknown to us: as good as lost
+	}
+}
+
+// gap handles n lost bytes (see the package doc): inside a body of known
+// length they are counted and parsing goes on exactly; anywhere else the
+// position is lost, the message is incomplete and the side resynchronises.
+func (h *half) gap(n int64, ts time.Time) {
+	h.lastTs = ts
+	switch h.st {
+	case stIdle:
+		if h.c.upgraded != nil && !h.cont {
+			h.c.tunnel(h.resp, n)
+			return
+		}
+		if h.cont {
+			h.msg.GapBytes += n
+			h.abort(AnomHeaderGap, ts)
+			return
+		}
+		h.pendAnoms = addAnomaly(h.pendAnoms, AnomHeaderGap)
+		h.c.lost(h.resp, AnomHeaderGap)
+		h.resync()
+	case stHead:
+		switch {
+		case h.msg != nil && (h.lineDone || h.cont):
+			h.msg.GapBytes += n
+			h.abort(AnomHeaderGap, ts)
+		case h.strict:
+			h.c.lost(h.resp, AnomHeaderGap)
+			h.resync()
+		default:
+			h.pendAnoms = addAnomaly(h.pendAnoms, AnomHeaderGap)
+			h.c.lost(h.resp, AnomHeaderGap)
+			h.resync()
+		}
+	case stBody, stChunkData:
+		if n > h.remain && h.st == stChunkData {
+			h.msg.GapBytes += n
+			h.abort(AnomBodyGap, ts)
+			return
+		}
+		take := min(n, h.remain)
+		m := h.msg
+		m.GapBytes += take
+		m.BodyWireBytes += take
+		m.BodyBytes += take
+		h.remain -= take
+		h.capOff = true
+		h.anomaly(AnomBodyGap)
+		if h.remain > 0 {
+			return
+		}
+		if h.st == stChunkData {
+			h.st, h.crSeen = stChunkEnd, false
+			return
+		}
+		h.finish(ts, true)
+		if n > take {
+			// The loss runs past the end of the message.
+			h.pendAnoms = addAnomaly(h.pendAnoms, AnomHeaderGap)
+			h.c.lost(h.resp, AnomHeaderGap)
+			h.resync()
+		}
+	case stChunkSize, stChunkEnd, stTrailer:
+		h.msg.GapBytes += n
+		h.abort(AnomBodyGap, ts)
+	case stBodyClose:
+		m := h.msg
+		m.GapBytes += n
+		m.BodyWireBytes += n
+		m.BodyBytes += n
+		m.LastByte = ts
+		h.capOff = true
+		h.anomaly(AnomBodyGap)
+	case stScan:
+		h.c.lost(h.resp, AnomHeaderGap)
+		h.resync()
+	case stTunnel:
+		h.c.tunnel(h.resp, n)
+	case stHold:
+		h.holdN += n
+		h.holdLost = true
+	}
+}
+
+// close ends the side when the connection closes. fin says the server
+// closed with FIN, which is what ends a close-delimited body normally.
+func (h *half) close(fin bool) {
+	if h.st == stHold {
+		h.unhold()
+	}
+	switch h.st {
+	case stIdle, stHead:
+		if h.msg != nil && (h.lineDone || h.cont) {
+			h.anomaly(AnomTruncated)
+			h.finalize(h.lastTs, false)
+		} else if h.st == stHead && len(h.head) > 0 && !h.strict {
+			h.pendAnoms = addAnomaly(h.pendAnoms, AnomTruncated)
+		}
+	case stBody, stChunkSize, stChunkData, stChunkEnd, stTrailer:
+		h.anomaly(AnomTruncated)
+		h.finalize(h.lastTs, false)
+	case stBodyClose:
+		if !fin {
+			h.anomaly(AnomTruncated)
+		}
+		h.finalize(time.Time{}, fin)
+	}
+	h.st = stTunnel // nothing more is parsed
+	h.head, h.line, h.holdBuf = nil, nil, nil
+}

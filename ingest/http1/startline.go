@@ -1,0 +1,227 @@
+package http1
+
+import "bytes"
+
+// Start lines: validation of request and status lines, and the cheap
+// prefix checks that let the parser reject non-HTTP bytes early and find the
+// next message when resynchronising.
+
+// maxMethodLen bounds the method token; a longer first word is not HTTP.
+const maxMethodLen = 32
+
+// isTchar reports whether c may appear in a token (RFC 9110 5.6.2).
+func isTchar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// isStrictMethodChar is what a method may contain when resynchronising:
+// real methods are upper-case letters (plus '-' and '_' in extensions), and
+// being strict keeps body bytes from looking like requests.
+func isStrictMethodChar(c byte) bool {
+	return 'A' <= c && c <= 'Z' || c == '-' || c == '_'
+}
+
+// prefixVerdict says what a partial first line can still become.
+type prefixVerdict uint8
+
+const (
+	prefixMaybe prefixVerdict = iota // not decided yet
+	prefixNo                         // cannot be a start line
+)
+
+// checkPrefix looks at the first bytes of a would-be start line. strict is
+// used when resynchronising: only "METHOD SP" with an upper-case method, or
+// "HTTP/1." for responses.
+func checkPrefix(b []byte, resp, strict bool) prefixVerdict {
+	if resp {
+		const p = "HTTP/1."
+		n := len(b)
+		if !strict && n > 5 {
+			n = 5 // lenient: any "HTTP/" line is validated in full later
+		}
+		if n > len(p) {
+			n = len(p)
+		}
+		if string(b[:n]) != p[:n] {
+			return prefixNo
+		}
+		return prefixMaybe
+	}
+	for i, c := range b {
+		if c == ' ' {
+			if i == 0 {
+				return prefixNo
+			}
+			return prefixMaybe
+		}
+		if i >= maxMethodLen {
+			return prefixNo
+		}
+		if strict && !isStrictMethodChar(c) || !isTchar(c) {
+			return prefixNo
+		}
+	}
+	return prefixMaybe
+}
+
+// trimEOL removes the line terminator and reports whether it was a bare LF.
+func trimEOL(line string) (string, bool) {
+	if len(line) > 0 && line[len(line)-1] == '\n' {
+		line = line[:len(line)-1]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			return line[:len(line)-1], false
+		}
+		return line, true
+	}
+	return line, false
+}
+
+// trimEOLBytes is trimEOL for a byte slice.
+func trimEOLBytes(line []byte) ([]byte, bool) {
+	if len(line) > 0 && line[len(line)-1] == '\n' {
+		line = line[:len(line)-1]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			return line[:len(line)-1], false
+		}
+		return line, true
+	}
+	return line, false
+}
+
+// isHTTP1Version reports whether v is "HTTP/1.x" with x a digit.
+func isHTTP1Version(v []byte) bool {
+	return len(v) == 8 && string(v[:7]) == "HTTP/1." && '0' <= v[7] && v[7] <= '9'
+}
+
+// versionString returns v as a string, without allocating for the two
+// versions that matter.
+func versionString(v []byte) string {
+	switch string(v) {
+	case "HTTP/1.1":
+		return "HTTP/1.1"
+	case "HTTP/1.0":
+		return "HTTP/1.0"
+	}
+	return string(v)
+}
+
+// requestLine locates the parts of a request line (offsets into the line
+// without its terminator), so the line can be validated on the receive
+// buffer and sliced later from the message's single string copy.
+type requestLine struct {
+	methodEnd    int
+	targetStart  int
+	targetEnd    int
+	versionStart int // -1 for HTTP/0.9
+	http09       bool
+}
+
+// parseRequestLine validates "METHOD SP target SP HTTP/1.x". It is lenient
+// about extra spaces around the target (the target is what lies between the
+// first and the last space). "GET target" is HTTP/0.9 unless strict.
+func parseRequestLine(line []byte, strict bool) (requestLine, bool) {
+	var rl requestLine
+	sp := bytes.IndexByte(line, ' ')
+	if sp <= 0 || sp > maxMethodLen {
+		return rl, false
+	}
+	for _, c := range line[:sp] {
+		if strict && !isStrictMethodChar(c) || !isTchar(c) {
+			return rl, false
+		}
+	}
+	rl.methodEnd = sp
+	rest := sp + 1
+	last := bytes.LastIndexByte(line, ' ')
+	end := len(line)
+	if last >= rest && isHTTP1Version(line[last+1:]) {
+		rl.versionStart = last + 1
+		end = last
+	} else {
+		if strict || string(line[:sp]) != "GET" {
+			return rl, false
+		}
+		rl.versionStart = -1
+		rl.http09 = true
+	}
+	for rest < end && (line[rest] == ' ' || line[rest] == '\t') {
+		rest++
+	}
+	for end > rest && (line[end-1] == ' ' || line[end-1] == '\t') {
+		end--
+	}
+	if rest == end {
+		return rl, false
+	}
+	for _, c := range line[rest:end] {
+		if c < 0x20 || c == 0x7f {
+			return rl, false
+		}
+	}
+	rl.targetStart, rl.targetEnd = rest, end
+	return rl, true
+}
+
+// parseStatusLine validates "HTTP/1.x SP 3DIGIT [SP reason]" and returns
+// the status and where the reason starts.
+func parseStatusLine(line []byte) (status, reasonStart int, ok bool) {
+	if len(line) < 12 || !isHTTP1Version(line[:8]) || line[8] != ' ' {
+		return 0, 0, false
+	}
+	for i := 9; i < 12; i++ {
+		c := line[i]
+		if c < '0' || c > '9' {
+			return 0, 0, false
+		}
+		status = status*10 + int(c-'0')
+	}
+	if len(line) > 12 {
+		if line[12] != ' ' && line[12] != '\t' {
+			return 0, 0, false
+		}
+		return status, 13, true
+	}
+	return status, 12, true
+}
+
+// knownMethods are the registered methods (RFC 9110 and the IANA method
+// registry's common WebDAV ones, plus PURGE which caches use widely).
+var knownMethods = [...]string{
+	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+	"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH",
+	"REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "MKCALENDAR", "ACL", "BIND",
+	"UNBIND", "REBIND", "LINK", "UNLINK", "VERSION-CONTROL", "CHECKIN",
+	"UNCHECKOUT", "MKWORKSPACE", "UPDATE", "LABEL", "BASELINE-CONTROL",
+	"ORDERPATCH", "PRI", "QUERY", "PURGE",
+}
+
+// methodString returns m as a string, without allocating for registered
+// methods, and whether it is registered.
+func methodString(m []byte) (string, bool) {
+	for _, k := range knownMethods {
+		if k == string(m) {
+			return k, true
+		}
+	}
+	return string(m), false
+}
+
+// trimSpace removes leading and trailing SP and HTAB (not other spaces:
+// header values keep everything else as sent).
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,67 @@
+package reassembly
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// connKey identifies a connection in the flow table: the VLAN and the two
+// endpoints, unordered (lo sorts before hi), so both directions find it.
+type connKey struct {
+	vlan   uint16
+	lo, hi netip.AddrPort
+}
+
+func makeKey(p *Packet) connKey {
+	if p.Src.Compare(p.Dst) <= 0 {
+		return connKey{vlan: p.VLAN, lo: p.Src, hi: p.Dst}
+	}
+	return connKey{vlan: p.VLAN, lo: p.Dst, hi: p.Src}
+}
+
+// wellKnownHTTPPort reports ports that are almost always the server side of
+// an HTTP connection picked up mid-stream.
+func wellKnownHTTPPort(port uint16) bool {
+	switch port {
+	case 80, 8080, 8000, 8008, 8888, 3128, 443, 81, 591:
+		return true
+	}
+	return false
+}
+
+// guessServerIsDst decides the roles of a connection whose handshake was not
+// seen, from its first packet: a well-known HTTP port wins, then the lower
+// port; on a tie the destination is the server.
+func guessServerIsDst(p *Packet) bool {
+	sp, dp := p.Src.Port(), p.Dst.Port()
+	sw, dw := wellKnownHTTPPort(sp), wellKnownHTTPPort(dp)
+	switch {
+	case dw && !sw:
+		return true
+	case sw && !dw:
+		return false
+	case sp == dp:
+		return true
+	default:
+		return dp < sp
+	}
+}
+
+// connID is ConnInfo.ID: xxhash64 over VLAN, client address and port,
+// server address and port, and FirstSeen in Unix microseconds, all in a
+// fixed big-endian layout (IPv4 as IPv4-mapped IPv6) so it is stable across
+// runs and machines.
+func connID(vlan uint16, client, server netip.AddrPort, first time.Time) uint64 {
+	var b [2 + 18 + 18 + 8]byte
+	binary.BigEndian.PutUint16(b[0:], vlan)
+	ca, sa := client.Addr().As16(), server.Addr().As16()
+	copy(b[2:], ca[:])
+	binary.BigEndian.PutUint16(b[18:], client.Port())
+	copy(b[20:], sa[:])
+	binary.BigEndian.PutUint16(b[36:], server.Port())
+	binary.BigEndian.PutUint64(b[38:], uint64(first.UnixMicro()))
+	return xxhash.Sum64(b[:])
+}
