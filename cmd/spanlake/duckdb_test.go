@@ -83,6 +83,21 @@ func TestDuckDBReferentialIntegrity(t *testing.T) {
 			t.Errorf("%s: %d fact rows do not join to exactly one %s row", r.factCol, bad, r.dim)
 		}
 	}
+	conns := fmt.Sprintf("read_parquet(%s, hive_partitioning = true)", parquetGlob(wh, "fact_tcp_connection"))
+	for _, r := range []struct{ factCol, dim, dimCol string }{
+		{"client_key", "dim_endpoint", "endpoint_key"}, {"server_key", "dim_endpoint", "endpoint_key"},
+		{"date_key", "dim_date", "date_key"}, {"source_file_key", "dim_source_file", "source_file_key"},
+	} {
+		q := fmt.Sprintf(`SELECT count(*) FROM %s f LEFT JOIN (SELECT %s AS k, count(*) AS n FROM read_parquet(%s) GROUP BY 1) d ON d.k = f.%s WHERE d.n IS DISTINCT FROM 1`,
+			conns, r.dimCol, parquetGlob(wh, r.dim), r.factCol)
+		if bad := queryInt(t, db, q); bad != 0 {
+			t.Errorf("fact_tcp_connection.%s: %d rows do not join to exactly one %s row", r.factCol, bad, r.dim)
+		}
+	}
+	// Every exchange belongs to a connection.
+	if bad := queryInt(t, db, fmt.Sprintf("SELECT count(*) FROM %s e ANTI JOIN %s c USING (connection_id)", fact, conns)); bad != 0 {
+		t.Errorf("%d exchanges without their connection", bad)
+	}
 	// The joins are not vacuous: there are fact rows, and real members.
 	if n := queryInt(t, db, fmt.Sprintf("SELECT count(DISTINCT user_agent_key) FROM %s WHERE user_agent_key <> 0", fact)); n < 2 {
 		t.Errorf("only %d distinct user agents", n)
