@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spanlake/spanlake/ingest"
 )
 
 // captureDir holds the real captures made by testdata/capture/make-captures.sh.
@@ -199,4 +201,75 @@ func TestRotatedSetIsOneStream(t *testing.T) {
 	spanlake(t, exitOK, "ingest", "-w", wh, filepath.Join(captureDir, "nginx-rotated.pcap*"))
 	got := strings.Split(strings.TrimSuffix(spanlake(t, exitOK, "logs", "-w", wh), "\n"), "\n")
 	compareLogs(t, got, want, time.Second)
+}
+
+// TestIncrementalRuns: a scheduled run processes only new, settled files;
+// rerunning over the same directory adds nothing; a file split over two
+// runs gives the rows of one run for every connection that does not cross
+// the boundary.
+func TestIncrementalRuns(t *testing.T) {
+	spool := t.TempDir()
+	src, err := filepath.Glob(filepath.Join(captureDir, "nginx-rotated.pcap*"))
+	if err != nil || len(src) < 3 {
+		t.Fatalf("rotated capture: %v %v", src, err)
+	}
+	copyTo := func(p string) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(spool, filepath.Base(p))
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour) // settled
+		os.Chtimes(dst, old, old)
+	}
+	wh := t.TempDir()
+	for _, p := range src[:2] {
+		copyTo(p)
+	}
+	// The newest file of the directory is assumed to be written by tcpdump.
+	spanlake(t, exitOK, "ingest", "--incremental", "-w", wh, spool)
+	led := readLines(t, filepath.Join(wh, "_spanlake", "state", "ledger.jsonl"))
+	if len(led) != 1 {
+		t.Fatalf("first run recorded %d files, want 1 (the newest waits)", len(led))
+	}
+	// Nothing new: nothing happens.
+	spanlake(t, exitOK, "ingest", "--incremental", "-w", wh, spool)
+	if n := len(readLines(t, filepath.Join(wh, "_spanlake", "state", "ledger.jsonl"))); n != 1 {
+		t.Fatalf("a run without new files recorded %d files", n)
+	}
+	// The rest arrives; a final run takes the newest too.
+	for _, p := range src[2:] {
+		copyTo(p)
+	}
+	spanlake(t, exitOK, "ingest", "--incremental", "--include-newest", "-w", wh, spool)
+	if n := len(readLines(t, filepath.Join(wh, "_spanlake", "state", "ledger.jsonl"))); n != len(src) {
+		t.Fatalf("ledger lists %d files, want %d", n, len(src))
+	}
+	// A file still being written (modified just now) waits.
+	fresh := filepath.Join(spool, "nginx-rotated.pcap9")
+	b, _ := os.ReadFile(src[0])
+	os.WriteFile(fresh, b, 0o644)
+	spanlake(t, exitOK, "ingest", "--incremental", "--include-newest", "-w", wh, spool)
+	if n := len(readLines(t, filepath.Join(wh, "_spanlake", "state", "ledger.jsonl"))); n != len(src) {
+		t.Fatalf("an unsettled file was ingested (%d ledger lines)", n)
+	}
+}
+
+func TestLockRefusesSecondRun(t *testing.T) {
+	wh := t.TempDir()
+	unlock, err := ingest.Lock(filepath.Join(wh, "_spanlake", "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"spanlake", "ingest", "-w", wh, filepath.Join(captureDir, "nginx-basic.pcap")}, &stdout, &stderr); code != exitFailure {
+		t.Fatalf("exit code %d while locked, want %d", code, exitFailure)
+	}
+	if !strings.Contains(stderr.String(), "lock") {
+		t.Errorf("stderr does not mention the lock: %s", stderr.String())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -21,6 +22,10 @@ func ingestCommand() *cli.Command {
 			warehouseFlag(),
 			&cli.IntFlag{Name: "request-body-limit", Value: 64 << 10, Usage: "bytes of each request body to keep"},
 			&cli.IntFlag{Name: "response-body-limit", Value: 0, Usage: "bytes of each response body to keep"},
+			&cli.StringFlag{Name: "state", Usage: "state directory: ledger of processed captures and the run lock (default WAREHOUSE/_spanlake/state)"},
+			&cli.BoolFlag{Name: "incremental", Usage: "skip captures the ledger lists, and leave files still being written for the next run (for cron/systemd timers)"},
+			&cli.DurationFlag{Name: "settle", Value: 60 * time.Second, Usage: "with --incremental: a file modified more recently than this is still being written"},
+			&cli.BoolFlag{Name: "include-newest", Usage: "with --incremental: also take the newest file of each directory (by default tcpdump is assumed to be writing it)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the run summary as JSON on stdout"},
 			&cli.BoolFlag{Name: "progress", Value: isTerminal(os.Stderr), DefaultText: "on when stderr is a terminal", Usage: "show a progress line on stderr"},
 		},
@@ -38,6 +43,33 @@ func runIngest(c *cli.Context) error {
 		return usagef("ingest: %w", err)
 	}
 	root := c.String("warehouse")
+	stateDir := c.String("state")
+	if stateDir == "" {
+		stateDir = filepath.Join(root, etl.MetaDir, "state")
+	}
+	unlock, err := ingest.Lock(stateDir)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	defer unlock()
+	ledger, err := ingest.OpenLedger(stateDir)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if c.Bool("incremental") {
+		sel, err := ingest.SelectNew(paths, ledger, time.Now(), c.Duration("settle"), c.Bool("include-newest"))
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		for _, p := range sel.Waiting {
+			log.Info("still being written, left for the next run", "file", p)
+		}
+		log.Info("incremental selection", "new", len(sel.Process), "already_ingested", len(sel.Done), "waiting", len(sel.Waiting))
+		paths = sel.Process
+		if len(paths) == 0 {
+			return nil
+		}
+	}
 	wh, err := etl.OpenWarehouse(root, log)
 	if err != nil {
 		return err
@@ -59,6 +91,9 @@ func runIngest(c *cli.Context) error {
 	}
 	if err := wh.Commit(); err != nil {
 		return fmt.Errorf("ingest: commit warehouse %s: %w", root, err)
+	}
+	if err := ledger.Record(sum.Sources, time.Now()); err != nil {
+		return fmt.Errorf("ingest: %w", err)
 	}
 	report(c, sum, wh)
 	if sum.BadFiles > 0 {
