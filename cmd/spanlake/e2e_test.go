@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/spanlake/spanlake/ingest"
+	"github.com/spanlake/spanlake/schema"
 )
 
 // captureDir holds the real captures made by testdata/capture/make-captures.sh.
@@ -271,5 +274,39 @@ func TestLockRefusesSecondRun(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "lock") {
 		t.Errorf("stderr does not mention the lock: %s", stderr.String())
+	}
+}
+
+// TestCompact: two captures give duplicate dimension members; compact
+// leaves one file per dimension with one row per key, and the log is
+// unchanged.
+func TestCompact(t *testing.T) {
+	wh := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", wh, filepath.Join(captureDir, "nginx-basic.pcap"))
+	spanlake(t, exitOK, "ingest", "-w", wh, filepath.Join(captureDir, "nginx-rotated.pcap*"))
+	before := spanlake(t, exitOK, "logs", "-w", wh)
+	spanlake(t, exitOK, "compact", "-w", wh)
+	for _, dim := range []string{"dim_user_agent", "dim_endpoint", "dim_url"} {
+		files, _ := filepath.Glob(filepath.Join(wh, dim, "*.parquet"))
+		if len(files) != 1 {
+			t.Errorf("%s has %d files after compact", dim, len(files))
+		}
+	}
+	eps, err := parquet.ReadFile[schema.DimEndpoint](filepath.Join(wh, "dim_endpoint", "part-compacted.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]bool{}
+	for _, e := range eps {
+		if seen[e.EndpointKey] {
+			t.Errorf("endpoint key %d twice after compact", e.EndpointKey)
+		}
+		seen[e.EndpointKey] = true
+	}
+	if len(eps) < 2 {
+		t.Errorf("only %d endpoints", len(eps))
+	}
+	if after := spanlake(t, exitOK, "logs", "-w", wh); after != before {
+		t.Error("compact changed the rendered log")
 	}
 }

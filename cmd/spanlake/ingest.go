@@ -43,10 +43,7 @@ func runIngest(c *cli.Context) error {
 		return usagef("ingest: %w", err)
 	}
 	root := c.String("warehouse")
-	stateDir := c.String("state")
-	if stateDir == "" {
-		stateDir = filepath.Join(root, etl.MetaDir, "state")
-	}
+	stateDir := stateDirOf(c)
 	unlock, err := ingest.Lock(stateDir)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
@@ -137,4 +134,12 @@ func report(c *cli.Context, sum *ingest.Summary, wh *etl.Warehouse) {
 	logger(c).Info("ingest finished", "files", s.Files, "bad_files", s.BadFiles, "packets", s.Packets,
 		"connections", s.Connections, "exchanges", s.Exchanges, "elapsed", sum.Elapsed.Round(time.Millisecond),
 		"MB/s", fmt.Sprintf("%.1f", s.MBPerSec))
+}
+
+// stateDirOf is --state, or the default inside the warehouse.
+func stateDirOf(c *cli.Context) string {
+	if d := c.String("state"); d != "" {
+		return d
+	}
+	return filepath.Join(c.String("warehouse"), etl.MetaDir, "state")
 }
