@@ -109,6 +109,7 @@ func exchangeRow(ex *http1.Exchange, sourceKey int64, dims *dimSet) schema.FactH
 		r.ResponseTS, r.ResponseEndTS = micros(p.FirstByte), micros(p.LastByte)
 		r.ResponseHeaderBytes, r.ResponseBodyWireBytes, r.ResponseBodyBytes = p.HeaderBytes, p.BodyWireBytes, p.BodyBytes
 		r.ResponseGapBytes, r.ResponseComplete, r.ResponseBodyTruncated = p.GapBytes, p.Complete, p.BodyTruncated
+		r.ResponseInterimBytes = p.InterimBytes
 		if q := ex.Request; q != nil && !q.LastByte.IsZero() && !p.FirstByte.IsZero() {
 			ttfb := p.FirstByte.Sub(q.LastByte).Microseconds()
 			r.TTFBMicros = &ttfb

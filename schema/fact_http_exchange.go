@@ -54,6 +54,7 @@ type FactHTTPExchange struct {
 	ResponseHeaderBytes   int64 `parquet:"response_header_bytes" doc:"status line + headers + blank line, on the wire"`
 	ResponseBodyWireBytes int64 `parquet:"response_body_wire_bytes" doc:"response body on the wire (chunk framing included; nginx's body_bytes_sent)"`
 	ResponseBodyBytes     int64 `parquet:"response_body_bytes" doc:"response body after transfer decoding"`
+	ResponseInterimBytes  int64 `parquet:"response_interim_bytes" doc:"bytes of 1xx interim responses (e.g. 100 Continue) before the final one; nginx counts them in body_bytes_sent"`
 	RequestGapBytes       int64 `parquet:"request_gap_bytes" doc:"bytes of the request lost to capture gaps"`
 	ResponseGapBytes      int64 `parquet:"response_gap_bytes" doc:"bytes of the response lost to capture gaps"`
 

@@ -85,7 +85,14 @@ type Response struct {
 	Status int
 	Reason string
 	// Interim is the last 1xx status seen before the final response (0 if none).
+	// FirstByte is then the first byte of the first interim response (the
+	// server's first answer).
 	Interim int
+	// InterimBytes counts the bytes of all interim (1xx) responses; they are
+	// not in HeaderBytes. The response's wire size is InterimBytes +
+	// HeaderBytes + BodyWireBytes. (nginx counts "100 Continue" in its
+	// $body_bytes_sent, i.e. BodyWireBytes + InterimBytes.)
+	InterimBytes int64
 }
 
 // Exchange is one request with the response that answered it.

@@ -27,7 +27,7 @@ type half struct {
 	rl        requestLine
 	reasonAt  int // responses: where the reason starts in the start line
 
-	carry   []byte // stScan: the tail of the previous chunk
+	carry   []byte      // stScan: the tail of the previous chunk
 	carryTs []time.Time // capture time of each carry byte
 
 	line   []byte // chunk-size line being assembled
@@ -196,6 +196,9 @@ func (h *half) headData(p []byte, ts time.Time) int {
 		return n
 	}
 	for len(p) > 0 {
+		if h.lineDone {
+			return used + h.headerLines(p, ts)
+		}
 		i := bytes.IndexByte(p, '\n')
 		chunk := p
 		if i >= 0 {
@@ -243,16 +246,55 @@ func (h *half) headData(p []byte, ts time.Time) int {
 			h.lineStart = len(h.head)
 			continue
 		}
-		if i < 0 {
-			return used
-		}
-		if n := len(h.head) - h.lineStart; n == 1 || n == 2 && h.head[h.lineStart] == '\r' {
-			h.headerDone(ts)
-			return used
-		}
-		h.lineStart = len(h.head)
 	}
 	return used
+}
+
+// headerLines assembles header lines after the start line: it finds the
+// end of the block in p first and copies once, rather than line by line.
+func (h *half) headerLines(p []byte, ts time.Time) int {
+	lineBeg := h.lineStart - len(h.head) // where the current line starts, relative to p
+	end := -1
+	for off := 0; off < len(p); {
+		i := bytes.IndexByte(p[off:], '\n')
+		if i < 0 {
+			break
+		}
+		nl := off + i
+		n := nl - lineBeg
+		if n == 0 || n == 1 && h.byteAt(p, lineBeg) == '\r' {
+			end = nl + 1
+			break
+		}
+		lineBeg, off = nl+1, nl+1
+	}
+	take := len(p)
+	if end >= 0 {
+		take = end
+	}
+	if room := h.c.cfg.MaxHeaderBytes - len(h.head); take > room {
+		// Keep exactly MaxHeaderBytes so the result does not depend on how
+		// the bytes were cut; the rest is scanned.
+		h.head = append(h.head, p[:room]...)
+		h.abort(AnomOversizedHeader, ts)
+		return room
+	}
+	h.head = append(h.head, p[:take]...)
+	if end >= 0 {
+		h.headerDone(ts)
+		return take
+	}
+	h.lineStart = len(h.head) - (take - lineBeg)
+	return take
+}
+
+// byteAt reads position i of the head block continued by p (i < 0 is in
+// head).
+func (h *half) byteAt(p []byte, i int) byte {
+	if i < 0 {
+		return h.head[len(h.head)+i]
+	}
+	return p[i]
 }
 
 // reject handles a first line that is not a start line: the bytes are
@@ -369,7 +411,11 @@ func (h *half) headerDone(ts time.Time) {
 		h.anomaly(AnomBareLF)
 	}
 	m := h.msg
-	m.HeaderBytes += int64(len(block))
+	if h.resp && h.p.rsp.Status/100 == 1 && h.p.rsp.Status != 101 {
+		h.p.rsp.InterimBytes += int64(len(block))
+	} else {
+		m.HeaderBytes += int64(len(block))
+	}
 	m.Headers = make([]Header, 0, min(countLines(block)-1, h.c.cfg.MaxHeaders))
 	m.DroppedHeaders = 0
 	h.p.ex.Anomalies = parseHeaderLines(block[nl+1:], m, h.c.cfg.MaxHeaders, h.p.ex.Anomalies)

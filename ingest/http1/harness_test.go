@@ -113,7 +113,7 @@ func summary(ex *Exchange) string {
 	if r := ex.Response; r != nil {
 		fmt.Fprintf(&b, " rsp[%d %s", r.Status, r.Version)
 		if r.Interim != 0 {
-			fmt.Fprintf(&b, " i=%d", r.Interim)
+			fmt.Fprintf(&b, " i=%d/%d", r.Interim, r.InterimBytes)
 		}
 		msgSummary(&b, &r.Message)
 	} else {

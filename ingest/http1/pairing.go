@@ -44,7 +44,7 @@ func (c *ConnParser) addRequest(ts time.Time, http09 bool) *pending {
 	c.wait = append(c.wait, p)
 	if len(c.wait) > c.cfg.MaxPipelineDepth {
 		old := c.wait[0]
-		c.wait = c.wait[1:]
+		c.wait = popFront(c.wait, 1)
 		old.waiting = false
 		old.respDone = true
 		old.ex.Anomalies = addAnomaly(old.ex.Anomalies, AnomPipelineOverflow)
@@ -72,7 +72,7 @@ func (c *ConnParser) pairResponse(ts time.Time) *pending {
 			return c.orphan("")
 		}
 		p := c.wait[0]
-		c.wait = c.wait[1:]
+		c.wait = popFront(c.wait, 1)
 		p.waiting = false
 		p.ex.Response = &p.rsp
 		return p
@@ -101,7 +101,7 @@ func (c *ConnParser) pairResponse(ts time.Time) *pending {
 	for _, old := range c.wait[:pick] {
 		flag = flag || old.epoch == c.epoch
 	}
-	c.wait = append(c.wait[:0:0], c.wait[pick+1:]...)
+	c.wait = popFront(c.wait, pick+1)
 	p.waiting = false
 	p.ex.Response = &p.rsp
 	if flag {
@@ -180,10 +180,7 @@ func (c *ConnParser) flush() {
 		n++
 	}
 	if n > 0 {
-		c.queue = c.queue[n:]
-		if len(c.queue) == 0 {
-			c.queue = c.queue[:0:0] // let the backing array go
-		}
+		c.queue = popFront(c.queue, n)
 	}
 }
 
@@ -203,4 +200,12 @@ func (c *ConnParser) tunnel(resp bool, n int64) {
 	} else {
 		c.upgraded.ex.TunnelBytes[0] += n
 	}
+}
+
+// popFront removes the first n elements in place, so the backing array is
+// reused (queues are short; pipelines are bounded by MaxPipelineDepth).
+func popFront(s []*pending, n int) []*pending {
+	m := copy(s, s[n:])
+	clear(s[m:])
+	return s[:m]
 }

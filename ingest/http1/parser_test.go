@@ -83,14 +83,22 @@ func tableCases() []tableCase {
 		{name: "expect 100-continue",
 			sc: scenario{events: []event{cl("PUT /p HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
 				sv("HTTP/1.1 100 Continue\r\n\r\n"), cl("xyz"), sv("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"), cl(reqA), sv(rsp5)}},
-			// response hb = 25 (interim) + 43
-			want: []string{`1 req[PUT /p HTTP/1.1 h=3 hb=69 bw=3 bb=3 C body="xyz"] rsp[201 HTTP/1.1 i=100 h=1 hb=68 bw=0 bb=0 C]`, "2" + wantA5},
+			// interim: 25 bytes
+			want: []string{`1 req[PUT /p HTTP/1.1 h=3 hb=69 bw=3 bb=3 C body="xyz"] rsp[201 HTTP/1.1 i=100/25 h=1 hb=43 bw=0 bb=0 C]`, "2" + wantA5},
 			check: func(t *testing.T, exs []*Exchange, _ *reassembly.ConnRecord) {
 				q, r := exs[0].Request, exs[0].Response
 				if !r.FirstByte.Equal(tsOf(1)) || !r.LastByte.Equal(tsOf(3)) || !q.LastByte.Equal(tsOf(2)) {
 					t.Errorf("times: req last %v, rsp first %v last %v", q.LastByte, r.FirstByte, r.LastByte)
 				}
 			}},
+		{name: "several interim responses",
+			sc: scenario{events: []event{cl(reqA), sv("HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"), sv(rsp5), cl(reqB), sv(rsp5)}},
+			// interim: 27 + 57 bytes
+			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 i=103/84 h=1 hb=38 bw=5 bb=5 C]", "2" + wantB5}},
+		{name: "gap in known-length request body",
+			sc: scenario{events: []event{cl("POST /f HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nab"), gapC(2), cl("ef" + reqB), sv(rsp0), sv(rsp5)}},
+			want: []string{`1 req[POST /f HTTP/1.1 h=2 hb=48 bw=6 bb=6 g=2 C body="ab" T] rsp[204 HTTP/1.1 h=0 hb=27 bw=0 bb=0 C] [body_gap]`,
+				"2" + wantB5 + " P"}},
 		{name: "101 upgrade",
 			sc: scenario{events: []event{cl("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
 				sv("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi"), cl("\x81\x82abcdXY"), gapC(10), sv("GET / HTTP/1.1\r\n\r\n")}},
@@ -137,9 +145,11 @@ func tableCases() []tableCase {
 			want: []string{"1 req[-] rsp[404 HTTP/1.1 h=1 hb=45 bw=3 bb=3 C] [response_without_request]",
 				"2" + wantA5},
 			check: func(t *testing.T, exs []*Exchange, rec *reassembly.ConnRecord) {
-				_ = rec
 				if exs[1].Client != testServer || exs[1].Server != testClient {
 					t.Errorf("client %v server %v: roles not swapped", exs[1].Client, exs[1].Server)
+				}
+				if !slices.Contains(rec.Anomalies, AnomRolesSwapped) {
+					t.Errorf("record anomalies %v", rec.Anomalies)
 				}
 			}},
 		{name: "mid-stream pickup keeps roles",

@@ -101,18 +101,6 @@ func isHTTP1Version(v []byte) bool {
 	return len(v) == 8 && string(v[:7]) == "HTTP/1." && '0' <= v[7] && v[7] <= '9'
 }
 
-// versionString returns v as a string, without allocating for the two
-// versions that matter.
-func versionString(v []byte) string {
-	switch string(v) {
-	case "HTTP/1.1":
-		return "HTTP/1.1"
-	case "HTTP/1.0":
-		return "HTTP/1.0"
-	}
-	return string(v)
-}
-
 // requestLine locates the parts of a request line (offsets into the line
 // without its terminator), so the line can be validated on the receive
 // buffer and sliced later from the message's single string copy.
