@@ -67,7 +67,7 @@ func newApp() *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error (logs go to stderr)", EnvVars: []string{"SPANLAKE_LOG_LEVEL"}},
 		},
-		Commands:        []*cli.Command{ingestCommand(), logsCommand(), schemaCommand(), compactCommand()},
+		Commands:        []*cli.Command{ingestCommand(), logsCommand(), schemaCommand(), compactCommand(), aggregateCommand()},
 		HideHelpCommand: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}
