@@ -15,6 +15,7 @@ const maxBufferedRows = 500_000
 type factTable[T any] struct {
 	dir     string // table directory
 	timeOf  func(*T) int64
+	idOf    func(*T) int64 // breaks ties of timeOf, so row order never depends on arrival order
 	buf     map[partition][]T
 	next    map[partition]int // next file number per partition
 	written map[string]bool   // files written by this run, relative to dir
@@ -22,6 +23,12 @@ type factTable[T any] struct {
 
 func newFactTable[T any](dir string, timeOf func(*T) int64) *factTable[T] {
 	return &factTable[T]{dir: dir, timeOf: timeOf, buf: map[partition][]T{}, next: map[partition]int{}, written: map[string]bool{}}
+}
+
+// withTieBreak sets the secondary sort key.
+func (t *factTable[T]) withTieBreak(idOf func(*T) int64) *factTable[T] {
+	t.idOf = idOf
+	return t
 }
 
 func (t *factTable[T]) add(p partition, row T) error {
@@ -37,7 +44,13 @@ func (t *factTable[T]) flush(p partition) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return t.timeOf(&rows[i]) < t.timeOf(&rows[j]) })
+	sort.SliceStable(rows, func(i, j int) bool {
+		ti, tj := t.timeOf(&rows[i]), t.timeOf(&rows[j])
+		if ti != tj || t.idOf == nil {
+			return ti < tj
+		}
+		return t.idOf(&rows[i]) < t.idOf(&rows[j])
+	})
 	name := partFileName(p.source, t.next[p])
 	t.next[p]++
 	if err := writeAtomic(filepath.Join(t.dir, p.dir()), name, func(w io.Writer) error { return writeParquet(w, rows) }); err != nil {

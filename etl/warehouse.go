@@ -42,6 +42,11 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 	if err := os.MkdirAll(filepath.Join(root, MetaDir), 0o750); err != nil {
 		return nil, fmt.Errorf("create warehouse %s: %w", root, err)
 	}
+	// Temporary files left by a run that was killed are garbage: the
+	// caller holds the warehouse lock, so no other run is writing them.
+	if err := removeTempFiles(root); err != nil {
+		return nil, err
+	}
 	return &Warehouse{
 		root: root, log: log, dims: map[uint64]*dimSet{}, Rows: map[string]int64{},
 		exchanges: newFactTable(filepath.Join(root, "fact_http_exchange"), func(r *schema.FactHTTPExchange) int64 {
@@ -49,8 +54,9 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 				return r.RequestTS
 			}
 			return r.ResponseTS
-		}),
-		conns: newFactTable(filepath.Join(root, "fact_tcp_connection"), func(r *schema.FactTCPConnection) int64 { return r.FirstTS }),
+		}).withTieBreak(func(r *schema.FactHTTPExchange) int64 { return r.ExchangeID }),
+		conns: newFactTable(filepath.Join(root, "fact_tcp_connection"), func(r *schema.FactTCPConnection) int64 { return r.FirstTS }).
+			withTieBreak(func(r *schema.FactTCPConnection) int64 { return r.ConnectionID }),
 	}, nil
 }
 
@@ -223,4 +229,20 @@ func sourceFileRow(s *ingest.SourceFile) schema.DimSourceFile {
 		r.CaptureLossPct = 100 * float64(s.AcksForUnseenData) / float64(s.AcksSeen)
 	}
 	return r
+}
+
+// removeTempFiles deletes every temporary file (tempPrefix) in the
+// warehouse: what a killed run was writing when it died.
+func removeTempFiles(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), tempPrefix) {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("remove temporary file %s: %w", p, err)
+			}
+		}
+		return nil
+	})
 }
