@@ -33,9 +33,13 @@
 // declared lost (Handler.Gap with its exact size, then delivery continues)
 // only when:
 //
-//  1. the direction's buffer exceeds Config.MaxBufferedBytesPerConn, or the
-//     total over all connections exceeds Config.MaxBufferedBytesTotal (then
-//     the direction buffering most is flushed with gaps); or
+//  1. the direction's buffer exceeds Config.MaxBufferedBytesPerConn (or
+//     MaxBufferedBytesPerConn/64 segments, since tiny segments cost more in
+//     bookkeeping than in bytes): the oldest holes are then given up until
+//     half the cap is left, in one pass, so a flood of tiny out-of-order
+//     segments costs linear time; or the total over all connections exceeds
+//     Config.MaxBufferedBytesTotal (then the direction buffering most is
+//     flushed with gaps); or
 //  2. the peer has ACKed past the hole and, since that ACK was seen, either
 //     Config.ReorderPackets more packets of the connection or
 //     Config.ReorderTimeout of capture time have passed. An ACK alone never
@@ -46,6 +50,10 @@
 //     ACKed beyond, or a FIN was seen beyond, the last delivered byte, a
 //     final Gap for the missing tail tells the consumer the stream was cut
 //     short.
+//
+// Before any of this, a flow whose handshake has not been seen first is
+// held back briefly (pending.go), and delivery across the two directions
+// follows the ACK numbers (gate.go): see those files.
 //
 // # Ownership
 //

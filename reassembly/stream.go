@@ -133,12 +133,43 @@ func (c *conn) data(d Direction, seq uint32, payload []byte, ts time.Time) {
 		c.a.stats.OutOfOrder++
 	}
 	c.merge(d, uint64(start), payload, ts)
-	if s.bufBytes > c.a.cfg.MaxBufferedBytesPerConn {
+	limit := c.a.cfg.MaxBufferedBytesPerConn
+	if maxSegs := maxBufferedSegments(limit); s.bufBytes > limit || len(s.buf) > maxSegs {
+		// Over the cap: give up the oldest holes down to half the cap in
+		// one pass. Halving (rather than freeing just enough) keeps a flood
+		// of tiny out-of-order segments linear instead of quadratic.
 		c.anomaly(anomBufferOverflow)
-		for s.bufBytes > c.a.cfg.MaxBufferedBytesPerConn {
-			c.skipHole(d, true)
-		}
+		c.skipHolesUntil(d, limit/2, maxSegs/2)
 	}
+}
+
+// maxBufferedSegments caps the number of buffered segments per direction:
+// a segment costs ~100 bytes of bookkeeping whatever its payload, so a
+// byte cap alone would let 1-byte segments use 100 times the memory.
+func maxBufferedSegments(byteLimit int) int { return max(64, byteLimit/64) }
+
+// skipHolesUntil delivers buffered segments from the front, declaring the
+// holes between them lost, until at most maxBytes in maxSegs segments are
+// left; then whatever is contiguous. The buffer is compacted once.
+func (c *conn) skipHolesUntil(d Direction, maxBytes, maxSegs int) {
+	s := &c.s[d]
+	k, freed := 0, 0
+	for k < len(s.buf) && (s.bufBytes-freed > maxBytes || len(s.buf)-k > maxSegs || s.buf[k].rel == s.next) {
+		g := &s.buf[k]
+		if g.rel > s.next {
+			c.a.stats.ForcedGaps++
+			c.gap(d, g.rel-s.next, g.ts)
+		}
+		c.deliver(d, g.data, g.ts, g.ack)
+		freed += len(g.data)
+		k++
+	}
+	for i := 0; i < k; i++ {
+		s.buf[i] = segment{}
+	}
+	s.buf = slices.Delete(s.buf, 0, k)
+	s.bufBytes -= freed
+	c.a.buffered(c, -int64(freed))
 }
 
 func (c *conn) retransmission(d Direction) {
