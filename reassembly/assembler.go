@@ -121,7 +121,7 @@ func (a *Assembler) create(k connKey, p *Packet, first time.Time) *conn {
 	default:
 		info.Client, info.Server = p.Dst, p.Src
 	}
-	info.ID = connID(info.VLAN, info.Client, info.Server, info.FirstSeen)
+	info.ID = connID(info.Client, info.Server, info.FirstSeen)
 	c := &conn{a: a, key: k, bufIdx: -1, lastSeen: p.Timestamp}
 	c.rec.Info = info
 	c.h = a.factory(&c.rec.Info)

@@ -50,18 +50,21 @@ func guessServerIsDst(p *Packet) bool {
 	}
 }
 
-// connID is ConnInfo.ID: xxhash64 over VLAN, client address and port,
-// server address and port, and FirstSeen in Unix microseconds, all in a
-// fixed big-endian layout (IPv4 as IPv4-mapped IPv6) so it is stable across
-// runs and machines.
-func connID(vlan uint16, client, server netip.AddrPort, first time.Time) uint64 {
-	var b [2 + 18 + 18 + 8]byte
-	binary.BigEndian.PutUint16(b[0:], vlan)
+// connID is ConnInfo.ID: xxhash64 over client address and port, server
+// address and port, and FirstSeen in Unix microseconds, in a fixed
+// big-endian layout (IPv4 as IPv4-mapped IPv6), so it is stable across runs
+// and machines. The VLAN is deliberately not part of it (it stays part of
+// the flow-table key and is recorded on the connection): one connection
+// seen on two VLANs of a SPAN session — both sides of a router — gets one
+// id, so the warehouse can recognise the double, and adding or stripping a
+// tag does not change the rows.
+func connID(client, server netip.AddrPort, first time.Time) uint64 {
+	var b [18 + 18 + 8]byte
 	ca, sa := client.Addr().As16(), server.Addr().As16()
-	copy(b[2:], ca[:])
-	binary.BigEndian.PutUint16(b[18:], client.Port())
-	copy(b[20:], sa[:])
-	binary.BigEndian.PutUint16(b[36:], server.Port())
-	binary.BigEndian.PutUint64(b[38:], uint64(first.UnixMicro()))
+	copy(b[0:], ca[:])
+	binary.BigEndian.PutUint16(b[16:], client.Port())
+	copy(b[18:], sa[:])
+	binary.BigEndian.PutUint16(b[34:], server.Port())
+	binary.BigEndian.PutUint64(b[36:], uint64(first.UnixMicro()))
 	return xxhash.Sum64(b[:])
 }

@@ -14,8 +14,8 @@ import (
 // make the late SYN look like port reuse. So a flow whose handshake has not
 // been completely seen is held back: copies of its first packets wait until
 // both SYN and SYN-ACK have arrived, or ReorderPackets (capped at
-// pendingMaxPackets) of its packets or ReorderTimeout of capture time have
-// passed. The connection is then created from its handshake, if any, with
+// pendingMaxPackets) of its packets have come, or pendingTimeout of stream
+// time has passed. The connection is then created from its handshake, if any, with
 // FirstSeen the earliest capture time among the held packets, and the held
 // packets are replayed: SYN, SYN-ACK, then the rest in arrival order. A flow
 // that never shows a handshake (it began before the capture) is replayed
@@ -34,7 +34,7 @@ type pendingFlow struct {
 	key         connKey
 	pkts        []Packet // copies; Payload owned here
 	bytes       int
-	arrived     time.Time // capture time of the first packet held, for expiry
+	arrived     time.Time // stream clock (Assembler.now) when the first packet was held, for expiry
 	minTS       time.Time
 	syn, synack bool
 	prev, next  *pendingFlow // FIFO by arrival
@@ -75,7 +75,10 @@ func (a *Assembler) hold(k connKey, p *Packet) {
 		if len(a.pending) >= a.cfg.MaxConnections && a.pendingQ.head != nil {
 			a.promote(a.pendingQ.head)
 		}
-		f = &pendingFlow{key: k, arrived: p.Timestamp, minTS: p.Timestamp}
+		// The wait is measured on the stream's clock (the latest capture
+		// time seen), not on this packet's own time, which may be seconds
+		// older when the capture reorders across an idle period.
+		f = &pendingFlow{key: k, arrived: a.now, minTS: p.Timestamp}
 		a.pending[k] = f
 		a.pendingQ.push(f)
 	}
@@ -98,9 +101,18 @@ func (a *Assembler) hold(k connKey, p *Packet) {
 	}
 }
 
-// expirePending promotes flows held longer than ReorderTimeout.
+// pendingTimeout bounds how long (stream clock) a flow waits for its
+// handshake. Active flows are promoted by the packet limit long before;
+// this only ends the wait of silent flows (an unanswered SYN). It is longer
+// than ReorderTimeout on purpose: a capture that reorders across an idle
+// period can deliver the rest of a handshake seconds of stream time later.
+const pendingTimeout = 30 * time.Second
+
+// expirePending promotes flows held longer than pendingTimeout (or
+// ReorderTimeout when that is longer).
 func (a *Assembler) expirePending() {
-	for f := a.pendingQ.head; f != nil && a.now.Sub(f.arrived) > a.cfg.ReorderTimeout; f = a.pendingQ.head {
+	limit := max(pendingTimeout, a.cfg.ReorderTimeout)
+	for f := a.pendingQ.head; f != nil && a.now.Sub(f.arrived) > limit; f = a.pendingQ.head {
 		a.promote(f)
 	}
 }

@@ -570,7 +570,7 @@ func checkRecord(t testing.TB, r *ConnRecord) {
 			t.Errorf("dir %d: %d gaps but %d missed bytes", d, r.Gaps[d], r.MissedBytes[d])
 		}
 	}
-	if r.Info.ID != connID(r.Info.VLAN, r.Info.Client, r.Info.Server, r.Info.FirstSeen) {
+	if r.Info.ID != connID(r.Info.Client, r.Info.Server, r.Info.FirstSeen) {
 		t.Errorf("ID does not match the connection")
 	}
 	if r.LastSeen.Before(r.Info.FirstSeen) {

@@ -233,13 +233,15 @@ func (c *conn) merge(d Direction, start uint64, payload []byte, ts time.Time) {
 		}
 		g := &s.buf[i]
 		oe := min(end, g.end())
-		if !bytes.Equal(payload[cur-start:oe-start], g.data[cur-g.rel:oe-g.rel]) {
-			if g.probe && len(payload) > 1 {
-				copy(g.data, payload[cur-start:oe-start]) // the probe's stale byte yields to real data
-				c.keepAlive(d)
-			} else {
-				conflict = true
-			}
+		switch {
+		case g.probe && len(payload) > 1:
+			// A lone byte overlapped by a real segment was a keep-alive
+			// probe: it takes the real byte, capture time and ACK.
+			copy(g.data, payload[cur-start:oe-start])
+			g.ts, g.ack = ts, c.cur
+			c.keepAlive(d)
+		case !bytes.Equal(payload[cur-start:oe-start], g.data[cur-g.rel:oe-g.rel]):
+			conflict = true
 		}
 		if len(payload) > 1 {
 			g.probe = false

@@ -58,8 +58,9 @@ func (d Direction) String() string {
 // ConnInfo identifies a connection. It is fixed when the connection is
 // created and handed to the Factory.
 type ConnInfo struct {
-	// ID is stable across runs and machines: a hash of the 5-tuple (plus
-	// VLAN) and the capture time of the connection's first packet.
+	// ID is stable across runs and machines: a hash of the client and
+	// server addresses and ports and the capture time of the connection's
+	// first packet (not the VLAN: see connID).
 	ID             uint64
 	Client, Server netip.AddrPort
 	VLAN           uint16

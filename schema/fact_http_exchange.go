@@ -8,7 +8,7 @@ package schema
 // rendering needs them byte for byte for every row.
 type FactHTTPExchange struct {
 	ExchangeID     int64 `parquet:"exchange_id" doc:"hash of (connection_id, trans_depth); stable across runs"`
-	ConnectionID   int64 `parquet:"connection_id" doc:"hash of VLAN, client and server address/port and first packet time; joins fact_tcp_connection"`
+	ConnectionID   int64 `parquet:"connection_id" doc:"hash of client and server address/port and first packet time (not the VLAN); joins fact_tcp_connection"`
 	DateKey        int32 `parquet:"date_key" doc:"YYYYMMDD (UTC) of request_ts; joins dim_date"`
 	TimeKey        int32 `parquet:"time_key" doc:"minute of the day (UTC) of request_ts; joins dim_time"`
 	ClientKey      int64 `parquet:"client_key" doc:"client IP; joins dim_endpoint"`

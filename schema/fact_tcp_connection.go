@@ -5,7 +5,7 @@ package schema
 // endpoint judged to be the client for connections picked up mid-stream),
 // "resp" the server.
 type FactTCPConnection struct {
-	ConnectionID  int64 `parquet:"connection_id" doc:"hash of VLAN, client and server address/port and first packet time"`
+	ConnectionID  int64 `parquet:"connection_id" doc:"hash of client and server address/port and first packet time; the VLAN is not part of it, so one connection seen on two VLANs has one id"`
 	DateKey       int32 `parquet:"date_key" doc:"YYYYMMDD (UTC) of first_ts; joins dim_date"`
 	TimeKey       int32 `parquet:"time_key" doc:"minute of the day (UTC) of first_ts; joins dim_time"`
 	ClientKey     int64 `parquet:"client_key" doc:"client IP; joins dim_endpoint"`

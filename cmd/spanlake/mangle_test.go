@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -30,6 +31,9 @@ func TestMangledCaptureSameLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	clean := renderClean(t)
+	cleanWH := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", cleanWH, filepath.Join(captureDir, "nginx-basic.pcap"))
+	cleanRows := factsByID(t, cleanWH)
 	for _, seed := range []uint64{1, 2, 3} {
 		mangled, err := mangle.Apply(pkts, mangle.Options{Seed: seed, ReorderWindow: 16, Duplicate: 0.05, Resegment: 0.2, KeepAlive: 0.1, VLAN: 42})
 		if err != nil {
@@ -41,6 +45,24 @@ func TestMangledCaptureSameLog(t *testing.T) {
 		}
 		wh := t.TempDir()
 		spanlake(t, exitOK, "ingest", "-w", wh, dir)
+		// Every column of every exchange equal, but the capture file keys.
+		rows := factsByID(t, wh)
+		if len(rows) != len(cleanRows) {
+			t.Errorf("seed %d: %d exchanges, clean capture %d", seed, len(rows), len(cleanRows))
+		}
+		diffs := 0
+		for id, c := range cleanRows {
+			m, ok := rows[id]
+			if !ok {
+				t.Errorf("seed %d: exchange %q missing", seed, c.RequestLine)
+				continue
+			}
+			m.SourceFileKey, c.SourceFileKey = 0, 0
+			if !reflect.DeepEqual(m, c) && diffs < 5 {
+				diffs++
+				t.Errorf("seed %d: exchange %q differs: %s", seed, c.RequestLine, fieldDiff(c, m))
+			}
+		}
 		got := spanlake(t, exitOK, "logs", "-w", wh)
 		if got != clean {
 			gl, cl := strings.Split(got, "\n"), strings.Split(clean, "\n")
@@ -120,6 +142,19 @@ func hasGap(r *schema.FactHTTPExchange) bool {
 	return false
 }
 
+// factsByID reads fact_http_exchange keyed by exchange_id.
+func factsByID(t *testing.T, wh string) map[int64]schema.FactHTTPExchange {
+	t.Helper()
+	m := map[int64]schema.FactHTTPExchange{}
+	for _, r := range readFacts(t, wh) {
+		if _, dup := m[r.ExchangeID]; dup {
+			t.Errorf("exchange_id %d twice", r.ExchangeID)
+		}
+		m[r.ExchangeID] = r
+	}
+	return m
+}
+
 func readFacts(t *testing.T, wh string) []schema.FactHTTPExchange {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(wh, "fact_http_exchange", "*", "*", "*.parquet"))
@@ -135,4 +170,23 @@ func readFacts(t *testing.T, wh string) []schema.FactHTTPExchange {
 		rows = append(rows, r...)
 	}
 	return rows
+}
+
+// fieldDiff names the fields of two rows that differ, with both values.
+func fieldDiff(a, b schema.FactHTTPExchange) string {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	var out []string
+	for i := 0; i < va.NumField(); i++ {
+		x, y := va.Field(i).Interface(), vb.Field(i).Interface()
+		if !reflect.DeepEqual(x, y) {
+			if p, ok := x.(*int64); ok && p != nil {
+				x = *p
+			}
+			if p, ok := y.(*int64); ok && p != nil {
+				y = *p
+			}
+			out = append(out, fmt.Sprintf("%s: %v → %v", va.Type().Field(i).Name, x, y))
+		}
+	}
+	return strings.Join(out, "; ")
 }
