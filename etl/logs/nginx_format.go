@@ -148,11 +148,11 @@ func nginxVariable(name string) (nginxValue, error) {
 		}, nil
 	case "body_bytes_sent":
 		return func(r *Record, _ *time.Location) (string, bool) {
-			return found(strconv.FormatInt(r.ResponseBodyWireBytes, 10))
+			return found(strconv.FormatInt(r.ResponseInterimBytes+r.ResponseBodyWireBytes, 10))
 		}, nil
 	case "bytes_sent":
 		return func(r *Record, _ *time.Location) (string, bool) {
-			return found(strconv.FormatInt(r.ResponseHeaderBytes+r.ResponseBodyWireBytes, 10))
+			return found(strconv.FormatInt(r.ResponseInterimBytes+r.ResponseHeaderBytes+r.ResponseBodyWireBytes, 10))
 		}, nil
 	case "request_length":
 		return func(r *Record, _ *time.Location) (string, bool) {

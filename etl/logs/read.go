@@ -148,7 +148,8 @@ func record(f *schema.FactHTTPExchange, uas, refs map[int64]string) Record {
 		HasResponse: !f.ResponseMissing, Status: int(f.StatusCode),
 		RequestHeaderBytes: f.RequestHeaderBytes, RequestBodyWireBytes: f.RequestBodyWireBytes,
 		ResponseHeaderBytes: f.ResponseHeaderBytes, ResponseBodyWireBytes: f.ResponseBodyWireBytes,
-		RequestTS: fromMicros(f.RequestTS), RequestEndTS: fromMicros(f.RequestEndTS),
+		ResponseInterimBytes: f.ResponseInterimBytes,
+		RequestTS:            fromMicros(f.RequestTS), RequestEndTS: fromMicros(f.RequestEndTS),
 		ResponseTS: fromMicros(f.ResponseTS), ResponseEndTS: fromMicros(f.ResponseEndTS),
 		ConnectionID: f.ConnectionID, TransDepth: int(f.TransDepth), Pipelined: f.Pipelined,
 	}

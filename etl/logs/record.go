@@ -27,8 +27,11 @@ type Record struct {
 	HasResponse bool
 	Status      int
 
-	RequestHeaderBytes, RequestBodyWireBytes           int64
-	ResponseHeaderBytes, ResponseBodyWireBytes         int64
+	RequestHeaderBytes, RequestBodyWireBytes   int64
+	ResponseHeaderBytes, ResponseBodyWireBytes int64
+	// ResponseInterimBytes are 1xx interim responses (100 Continue) sent
+	// before the final one: on the wire, and counted by nginx as body.
+	ResponseInterimBytes                               int64
 	RequestTS, RequestEndTS, ResponseTS, ResponseEndTS time.Time
 
 	ConnectionID int64
