@@ -133,7 +133,9 @@ func userAgentRow(ua string, present bool) (int64, schema.DimUserAgent) {
 	}
 	s, raw := text(ua)
 	k := dimKey("user_agent", ua)
-	return k, schema.DimUserAgent{UserAgentKey: k, UserAgent: s, UserAgentRaw: raw, Present: true}
+	c := classifyUserAgent(s)
+	return k, schema.DimUserAgent{UserAgentKey: k, UserAgent: s, UserAgentRaw: raw, Present: true,
+		Family: c.Family, Version: c.Version, OS: c.OS, Device: c.Device, IsBot: c.IsBot}
 }
 
 func referrerRow(ref string, present bool) (int64, schema.DimReferrer) {

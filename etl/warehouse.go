@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,13 @@ type Warehouse struct {
 	log       *slog.Logger
 	exchanges *factTable[schema.FactHTTPExchange]
 	conns     *factTable[schema.FactTCPConnection]
+	headers   *factTable[schema.HTTPHeader]
+	bodies    *factTable[schema.HTTPBody]
+	params    *factTable[schema.HTTPParam]
+	// bodyBytes counts the body bytes buffered per http_body partition;
+	// bodies are large, so that table is flushed by bytes
+	// (maxBufferedBodyBytes) long before it reaches maxBufferedRows.
+	bodyBytes map[partition]int64
 	dims      map[uint64]*dimSet
 	sources   []*ingest.SourceFile
 	Rows      map[string]int64 // rows written per table, for the run summary
@@ -57,6 +65,15 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 		}).withTieBreak(func(r *schema.FactHTTPExchange) int64 { return r.ExchangeID }),
 		conns: newFactTable(filepath.Join(root, "fact_tcp_connection"), func(r *schema.FactTCPConnection) int64 { return r.FirstTS }).
 			withTieBreak(func(r *schema.FactTCPConnection) int64 { return r.ConnectionID }),
+		// Detail rows sort like their exchange; the sort is stable, so
+		// the rows of one exchange keep their wire order.
+		headers: newFactTable(filepath.Join(root, "http_header"), func(r *schema.HTTPHeader) int64 { return r.RequestTS }).
+			withTieBreak(func(r *schema.HTTPHeader) int64 { return r.ExchangeID }),
+		bodies: newFactTable(filepath.Join(root, "http_body"), func(r *schema.HTTPBody) int64 { return r.RequestTS }).
+			withTieBreak(func(r *schema.HTTPBody) int64 { return r.ExchangeID }),
+		params: newFactTable(filepath.Join(root, "http_param"), func(r *schema.HTTPParam) int64 { return r.RequestTS }).
+			withTieBreak(func(r *schema.HTTPParam) int64 { return r.ExchangeID }),
+		bodyBytes: map[partition]int64{},
 	}, nil
 }
 
@@ -81,9 +98,55 @@ func sourceKeyOf(src *ingest.SourceFile) uint64 {
 // Exchange implements ingest.Sink.
 func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 	key := sourceKeyOf(src)
+	detail := exchangeDetail(ex)
+	if len(detail.anomalies) > 0 {
+		withAnomalies := *ex
+		withAnomalies.Anomalies = append(slices.Clip(ex.Anomalies), detail.anomalies...)
+		ex = &withAnomalies
+	}
 	row := exchangeRow(ex, int64(key), w.dimsOf(key))
+	part := partitionOf(key, exchangeTime(ex))
 	w.Rows["fact_http_exchange"]++
-	return w.exchanges.add(partitionOf(key, exchangeTime(ex)), row)
+	if err := w.exchanges.add(part, row); err != nil {
+		return err
+	}
+	return w.addDetail(part, detail)
+}
+
+// maxBufferedBodyBytes bounds the body bytes buffered per http_body
+// partition before they are written out.
+const maxBufferedBodyBytes = 64 << 20
+
+// addDetail buffers the detail rows of one exchange in its partition.
+func (w *Warehouse) addDetail(part partition, d detailRows) error {
+	for _, r := range d.headers {
+		if err := w.headers.add(part, r); err != nil {
+			return err
+		}
+	}
+	for _, r := range d.bodies {
+		if err := w.bodies.add(part, r); err != nil {
+			return err
+		}
+		w.bodyBytes[part] += int64(len(r.Body))
+		if w.bodyBytes[part] >= maxBufferedBodyBytes {
+			if err := w.bodies.flush(part); err != nil {
+				return err
+			}
+		}
+		if len(w.bodies.buf[part]) == 0 {
+			w.bodyBytes[part] = 0
+		}
+	}
+	for _, r := range d.params {
+		if err := w.params.add(part, r); err != nil {
+			return err
+		}
+	}
+	w.Rows["http_header"] += int64(len(d.headers))
+	w.Rows["http_body"] += int64(len(d.bodies))
+	w.Rows["http_param"] += int64(len(d.params))
+	return nil
 }
 
 // Connection implements ingest.Sink.
@@ -110,7 +173,8 @@ func (w *Warehouse) Commit() error {
 	for table, ft := range map[string]interface {
 		flushAll() error
 		writtenFiles() map[string]bool
-	}{"fact_http_exchange": w.exchanges, "fact_tcp_connection": w.conns} {
+	}{"fact_http_exchange": w.exchanges, "fact_tcp_connection": w.conns,
+		"http_header": w.headers, "http_body": w.bodies, "http_param": w.params} {
 		if err := ft.flushAll(); err != nil {
 			return err
 		}

@@ -62,6 +62,11 @@ type DimUserAgent struct {
 	UserAgent    string `parquet:"user_agent,optional" doc:"User-Agent as sent"`
 	UserAgentRaw []byte `parquet:"user_agent_raw,optional" doc:"exact bytes when not valid UTF-8"`
 	Present      bool   `parquet:"present" doc:"false only for key 0"`
+	Family       string `parquet:"family,optional,dict" doc:"parsed client family: browser (Chrome, Firefox, Safari, Edge, Opera, ...), tool (curl, Wget, python-requests, Go-http-client, ...), crawler (Googlebot, bingbot, ...) or Other; null for key 0"`
+	Version      string `parquet:"version,optional" doc:"version token of the family as sent (e.g. 120.0.6099.71); null when none"`
+	OS           string `parquet:"os,optional,dict" doc:"Windows, macOS, iOS, Android, Linux, ChromeOS or Other; null for key 0"`
+	Device       string `parquet:"device,optional,dict" doc:"desktop, mobile, tablet, bot or other (tools, libraries, unknown); null for key 0"`
+	IsBot        bool   `parquet:"is_bot" doc:"a crawler, monitor or scanner by its User-Agent (self-declared: a bot that poses as a browser is not caught)"`
 }
 
 // DimReferrer is the row of dim_referrer: one Referer value.

@@ -68,6 +68,9 @@ func Tables() []Table {
 	return []Table{
 		{Name: "fact_http_exchange", Grain: "one HTTP request with its response", Partitioned: true, row: reflect.TypeFor[FactHTTPExchange]()},
 		{Name: "fact_tcp_connection", Grain: "one TCP connection", Partitioned: true, row: reflect.TypeFor[FactTCPConnection]()},
+		{Name: "http_header", Grain: "one header line of one message (trailers included), in wire order", Partitioned: true, row: reflect.TypeFor[HTTPHeader]()},
+		{Name: "http_body", Grain: "one captured message body (content-decoded, capped, hashed)", Partitioned: true, row: reflect.TypeFor[HTTPBody]()},
+		{Name: "http_param", Grain: "one query, form, multipart or JSON parameter of a request", Partitioned: true, row: reflect.TypeFor[HTTPParam]()},
 		{Name: "dim_date", Grain: "one calendar day (UTC)", row: reflect.TypeFor[DimDate]()},
 		{Name: "dim_time", Grain: "one minute of the day", row: reflect.TypeFor[DimTime]()},
 		{Name: "dim_endpoint", Grain: "one IP address", row: reflect.TypeFor[DimEndpoint]()},

@@ -1,0 +1,486 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/spanlake/spanlake/schema"
+)
+
+// This file holds the end-to-end tests of the detail tables (http_header,
+// http_body, http_param) and the conformance test against Zeek's http.log
+// baselines of the public corpus.
+
+// readTable reads every Parquet file of a table (partitioned or not).
+func readTable[T any](t *testing.T, wh, table string) []T {
+	t.Helper()
+	var rows []T
+	err := filepath.WalkDir(filepath.Join(wh, table), func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".parquet") {
+			return nil
+		}
+		r, err := parquet.ReadFile[T](p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		rows = append(rows, r...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestDetailTablesNginxBasic(t *testing.T) {
+	wh := t.TempDir()
+	spanlake(t, 0, "ingest", "-w", wh, filepath.Join(captureDir, "nginx-basic.pcap"))
+	facts := readTable[schema.FactHTTPExchange](t, wh, "fact_http_exchange")
+	params := readTable[schema.HTTPParam](t, wh, "http_param")
+	headers := readTable[schema.HTTPHeader](t, wh, "http_header")
+	bodies := readTable[schema.HTTPBody](t, wh, "http_body")
+
+	byID := map[int64]*schema.FactHTTPExchange{}
+	for i := range facts {
+		byID[facts[i].ExchangeID] = &facts[i]
+	}
+	// Every detail row belongs to an exchange, in the same partition
+	// (same date_key), and its request_ts is the exchange's.
+	check := func(table string, id int64, date int32, ts int64) {
+		f := byID[id]
+		if f == nil {
+			t.Fatalf("%s: exchange_id %d not in fact_http_exchange", table, id)
+		}
+		want := f.RequestTS
+		if want == 0 {
+			want = f.ResponseTS
+		}
+		if f.DateKey != date || want != ts {
+			t.Fatalf("%s: exchange %d date/ts %d/%d, fact has %d/%d", table, id, date, ts, f.DateKey, want)
+		}
+	}
+	for _, p := range params {
+		check("http_param", p.ExchangeID, p.DateKey, p.RequestTS)
+	}
+	for _, h := range headers {
+		check("http_header", h.ExchangeID, h.DateKey, h.RequestTS)
+	}
+	for _, b := range bodies {
+		check("http_body", b.ExchangeID, b.DateKey, b.RequestTS)
+	}
+
+	// Parameters per exchange, rendered "source:name=value".
+	got := map[string][]string{}
+	files := map[string][]string{}
+	for _, p := range params {
+		f := byID[p.ExchangeID]
+		key := f.Method + " " + f.URI
+		s := p.Source + ":" + p.Name
+		if p.HasValue {
+			s += "=" + p.Value
+		}
+		got[key] = append(got[key], s)
+		if p.Filename != "" {
+			files[p.Name] = append(files[p.Name], p.Filename)
+		}
+	}
+	has := func(key string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			found := false
+			for _, g := range got[key] {
+				found = found || g == w
+			}
+			if !found {
+				t.Errorf("%s: no parameter %q in %q", key, w, got[key])
+			}
+		}
+	}
+	has("POST /form", "form:user=alice", "form:comment=hello world",
+		"form:user=carol", "form:comment=café & crème", "form:n=3")
+	has("POST /upload", "multipart:name=value", "multipart:title=two files", "multipart:file", "multipart:a", "multipart:b")
+	has("POST /api/items", "json:id=7", `json:tags=["a","b"]`, "json:id=9", `json:nested={"k":[1,2,3]}`)
+	has("POST /api/chunked", "json:chunked=true")
+	has("PUT /api/items/7", "json:id=7")
+	if fmt.Sprint(files["file"]) != "[small.txt body.txt]" || fmt.Sprint(files["a"]) != "[small.txt]" || fmt.Sprint(files["b"]) != "[body.txt]" {
+		t.Errorf("multipart file names: %v", files)
+	}
+
+	// http_header has exactly the request's header lines, in order.
+	var formID int64
+	for _, f := range facts {
+		if f.Method == "POST" && f.URI == "/form" && f.RequestBodyBytes == int64(len("user=alice&comment=hello+world")) {
+			formID = f.ExchangeID
+		}
+	}
+	var lines []string
+	for _, h := range headers {
+		if h.ExchangeID == formID && h.Direction == "request" {
+			if int(h.Ordinal) != len(lines) || h.IsTrailer || h.NameLower != strings.ToLower(h.Name) {
+				t.Errorf("header row %+v out of order or malformed", h)
+			}
+			lines = append(lines, h.Name+": "+h.Value)
+		}
+	}
+	want := []string{"Host: 10.99.0.1", "User-Agent: curl/7.88.1", "Accept: */*",
+		"Content-Length: 30", "Content-Type: application/x-www-form-urlencoded"}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("request headers of POST /form:\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The request body of that exchange is stored whole, with its hash.
+	for _, b := range bodies {
+		if b.ExchangeID == formID {
+			if string(b.Body) != "user=alice&comment=hello+world" || b.Truncated || b.SHA256 == "" || b.DecodeError != "" ||
+				b.ContentType != "application/x-www-form-urlencoded" || b.DecodedBytes == nil || *b.DecodedBytes != 30 {
+				t.Errorf("http_body of POST /form: %+v", b)
+			}
+		}
+	}
+
+	// dim_user_agent is parsed.
+	uas := readTable[schema.DimUserAgent](t, wh, "dim_user_agent")
+	var sawCurl, sawBot bool
+	for _, u := range uas {
+		sawCurl = sawCurl || (u.UserAgent == "curl/7.88.1" && u.Family == "curl" && u.Version == "7.88.1" && !u.IsBot)
+		sawBot = sawBot || (u.Family == "Googlebot" && u.IsBot && u.Device == "bot")
+	}
+	if !sawCurl || !sawBot {
+		t.Errorf("dim_user_agent: curl parsed %v, Googlebot parsed %v", sawCurl, sawBot)
+	}
+}
+
+// zeekDirs are where the public corpus's Zeek captures and baselines may
+// be, relative to this directory (the shared directory sits next to the
+// repository or inside it); SPANLAKE_PUBLIC_CORPUS overrides them.
+var zeekDirs = []string{"../../shared/testdata/public/zeek", "../../../shared/testdata/public/zeek"}
+
+// zeekCase is one http.log baseline with the captures it covers.
+type zeekCase struct {
+	baseline string   // path relative to the corpus root
+	captures []string // idem
+}
+
+// zeekCases reads the manifest's capture table: every zeek/ capture whose
+// expected outputs include an http.log (plain, .cut, .standard,
+// .nonstandard). Captures sharing one baseline (multi-trace btests) are
+// grouped.
+func zeekCases(t *testing.T, root string) []zeekCase {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "MANIFEST.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byBaseline := map[string]*zeekCase{}
+	var order []string
+	for _, line := range strings.Split(string(data), "\n") {
+		cols := strings.Split(line, " | ")
+		if len(cols) < 10 || !strings.HasPrefix(cols[1], "zeek/Traces/") {
+			continue
+		}
+		for _, exp := range strings.Split(cols[8], "<br>") {
+			if base := filepath.Base(exp); strings.HasPrefix(base, "http.log") && !strings.HasSuffix(base, ".json") {
+				c := byBaseline[exp]
+				if c == nil {
+					c = &zeekCase{baseline: exp}
+					byBaseline[exp] = c
+					order = append(order, exp)
+				}
+				c.captures = append(c.captures, cols[1])
+			}
+		}
+	}
+	out := make([]zeekCase, 0, len(order))
+	for _, b := range order {
+		out = append(out, *byBaseline[b])
+	}
+	return out
+}
+
+// zeekRow is one http.log line, by column name.
+type zeekRow map[string]string
+
+func readZeekLog(t *testing.T, path string) []zeekRow {
+	t.Helper()
+	var cols []string
+	var rows []zeekRow
+	for _, line := range readLines(t, path) {
+		switch {
+		case strings.HasPrefix(line, "#fields\t"):
+			cols = strings.Split(line, "\t")[1:]
+		case strings.HasPrefix(line, "#"), line == "":
+		case cols == nil: // zeek-cut output: the first line names the columns
+			cols = strings.Split(line, "\t")
+		default:
+			vals := strings.Split(line, "\t")
+			r := zeekRow{}
+			for i, c := range cols {
+				if i < len(vals) {
+					r[c] = vals[i]
+				}
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// zeekString renders a value the way Zeek's ASCII log writer does: unset
+// is "-", empty is "(empty)", non-printable bytes and '\' are \xHH.
+func zeekString(s string, present bool) string {
+	if !present {
+		return "-"
+	}
+	if s == "" {
+		return "(empty)"
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			fmt.Fprintf(&b, "\\x%02x", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// rawURI is the request target as sent: uri holds it with invalid UTF-8
+// replaced, request_line_raw has the exact bytes.
+func rawURI(f *schema.FactHTTPExchange) string {
+	if f.RequestLineRaw == nil {
+		return f.URI
+	}
+	line := string(f.RequestLineRaw)
+	_, rest, _ := strings.Cut(line, " ")
+	if i := strings.LastIndex(rest, " "); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}
+
+// zeekFields are the http.log columns compared, in report order.
+var zeekFields = []string{"method", "host", "uri", "status_code", "request_body_len", "response_body_len", "user_agent", "referrer"}
+
+// zeekKnownDisagreements explains every field on which spanlake knowingly
+// differs from a Zeek baseline: baseline (relative path) + "|" + field →
+// reason. A difference listed here still counts against the score; the
+// table exists so that each one is understood.
+var zeekKnownDisagreements = map[string]string{
+	"zeek/Baseline/core.nflog/http.log":                                                         "ingest: NFLOG link type (DLT 239) not decoded, no packets reach TCP",
+	"zeek/Baseline/scripts.base.protocols.snap.snap-tcp/http.log":                               "ingest: 802.2 LLC/SNAP encapsulation not decoded",
+	"zeek/Baseline/core.tunnels.analyzer-confirmation/http.log":                                 "ingest: VXLAN tunnel not decapsulated",
+	"zeek/Baseline/core.tunnels.teredo/http.log":                                                "ingest: Teredo (IPv6 in UDP) not decapsulated; the two plain IPv4 exchanges agree",
+	"zeek/Baseline/core.tunnels.ayiya/http.log":                                                 "ingest: AYIYA tunnel not decapsulated",
+	"zeek/Baseline/core.tunnels.gre-over-udp/http.log":                                          "ingest: GRE over UDP 4754 not decapsulated",
+	"zeek/Baseline/core.tunnels.gtp.outer_ip_frag/http.log":                                     "ingest: GTP-U tunnel not decapsulated",
+	"zeek/Baseline/scripts.base.protocols.websocket.wstunnel-http/http.log":                     "Zeek parses HTTP carried inside WebSocket frames; spanlake stops at the 101 upgrade (tunnel bytes counted only)",
+	"zeek/Baseline/scripts.base.protocols.http.http-methods/http.log":                           "request lines Zeek accepts and spanlake does not: unknown methods (CCM_POST), 'METHOD /HTTP/1.1' (no space before the version: Zeek takes HTTP/0.9 and counts the whole reply, status 0, as body), 'OPTIONS  HTTP/1.1' (empty target); spanlake records the reply with request_missing",
+	"zeek/Baseline/scripts.base.protocols.http.http-09/http.log":                                "HTTP/0.9: Zeek logs a row per 0.9 request (and an empty follow-up row per connection); spanlake emits none for these",
+	"zeek/Baseline/scripts.base.protocols.http.http-09-content-length-confusion/http.log":       "HTTP/0.9 reply framing: Zeek ignores the Content-Length of a 0.9 exchange, spanlake splits the stream differently (4 bytes move between the two bodies)",
+	"zeek/Baseline/scripts.base.protocols.http.no-version/http.log":                             "request line without version: Zeek treats it as HTTP/0.9 and logs a second, empty row; spanlake one row",
+	"zeek/Baseline/scripts.base.protocols.http.no-uri/http.log":                                 "'GET  HTTP/1.1' (empty target): Zeek logs uri (empty) with headers; spanlake (ingest/http1 startline) takes 'HTTP/1.1' as the target of an HTTP/0.9 request and drops the headers",
+	"zeek/Baseline/scripts.base.protocols.http.http-lower-case/http.log.standard":               "status line 'http/1.1 200 OK' (lower case): Zeek accepts, spanlake's status-line check is case-sensitive (no response)",
+	"zeek/Baseline/scripts.base.protocols.http.http-lower-case/http.log.nonstandard":            "status line 'http/1.1 200 OK' (lower case): Zeek accepts, spanlake's status-line check is case-sensitive (no response)",
+	"zeek/Baseline/scripts.base.protocols.http.http-bad-request-with-version/http.log":          "malformed request line with a version: Zeek rejects the request (all '-'), spanlake is lenient and parses it",
+	"zeek/Baseline/scripts.base.protocols.http.http-no-crlf/http.log":                           "Zeek counts 2 bytes more per request body (it includes the CRLF that the client sent after a Content-Length body); spanlake counts Content-Length",
+	"zeek/Baseline/scripts.base.protocols.ssh.http-port-22/http.log":                            "Zeek counts 2 bytes more in the response body (trailing CRLF after the body); spanlake counts Content-Length",
+	"zeek/Baseline/scripts.base.protocols.http.inner-transfer-encoding-reproducer/http.log.cut": "Zeek measures the MIME entity after applying an inner part's Transfer-Encoding; spanlake counts the HTTP body",
+	"zeek/Baseline/scripts.base.protocols.http.inner-transfer-encoding-ossfuzz/http.log.cut":    "fuzzer-made stream: Zeek finds a 206 reply and a 2-byte body that spanlake's framing does not",
+}
+
+// spanlakeZeekView computes, for every exchange of a warehouse, the
+// http.log fields Zeek would write, keyed by 4-tuple and trans_depth.
+//
+// request_body_len and response_body_len are Zeek's entity lengths: after
+// transfer decoding AND after gzip/deflate content decoding. spanlake's
+// body_bytes columns count before content decoding, so for a gzip/deflate
+// body the comparison uses http_body.decoded_bytes (the test ingests with
+// body limits large enough to keep every body whole). Zeek does not decode
+// br or zstd, so those are compared on body_bytes.
+func spanlakeZeekView(t *testing.T, wh string) map[string]zeekRow {
+	facts := readTable[schema.FactHTTPExchange](t, wh, "fact_http_exchange")
+	bodies := readTable[schema.HTTPBody](t, wh, "http_body")
+	uas := map[int64]string{}
+	for _, u := range readTable[schema.DimUserAgent](t, wh, "dim_user_agent") {
+		uas[u.UserAgentKey] = rawOr(u.UserAgent, u.UserAgentRaw)
+	}
+	refs := map[int64]string{}
+	for _, r := range readTable[schema.DimReferrer](t, wh, "dim_referrer") {
+		refs[r.ReferrerKey] = rawOr(r.Referrer, r.ReferrerRaw)
+	}
+	decoded := map[string]int64{}
+	for _, b := range bodies {
+		ce := strings.ToLower(b.ContentEncoding)
+		if b.DecodedBytes != nil && (strings.Contains(ce, "gzip") || strings.Contains(ce, "deflate")) {
+			decoded[fmt.Sprint(b.ExchangeID, b.Direction)] = *b.DecodedBytes
+		}
+	}
+	bodyLen := func(id int64, dir string, n int64) string {
+		if d, ok := decoded[fmt.Sprint(id, dir)]; ok {
+			n = d
+		}
+		return strconv.FormatInt(n, 10)
+	}
+	sort.SliceStable(facts, func(i, j int) bool { return facts[i].RequestTS < facts[j].RequestTS })
+	view := map[string]zeekRow{}
+	for _, f := range facts {
+		key := fmt.Sprintf("%s|%d|%s|%d|%d", f.ClientIP, f.ClientPort, f.ServerIP, f.ServerPort, f.TransDepth)
+		r := zeekRow{
+			"method":            zeekString(f.Method, !f.RequestMissing),
+			"host":              zeekString(f.Host, f.Host != ""),
+			"uri":               zeekString(rawURI(&f), !f.RequestMissing),
+			"status_code":       "-",
+			"request_body_len":  bodyLen(f.ExchangeID, "request", f.RequestBodyBytes),
+			"response_body_len": bodyLen(f.ExchangeID, "response", f.ResponseBodyBytes),
+			"user_agent":        "-",
+			"referrer":          "-",
+		}
+		if !f.ResponseMissing {
+			r["status_code"] = strconv.Itoa(int(f.StatusCode))
+		}
+		if f.UserAgentKey != 0 {
+			r["user_agent"] = zeekString(uas[f.UserAgentKey], true)
+		}
+		if f.ReferrerKey != 0 {
+			r["referrer"] = zeekString(refs[f.ReferrerKey], true)
+		}
+		view[key] = r
+		// Baselines cut to a few columns (zeek-cut) have no 4-tuple:
+		// they match exchanges by trans_depth in time order.
+		for n := 0; ; n++ {
+			k := fmt.Sprintf("depth|%d|%d", f.TransDepth, n)
+			if view[k] == nil {
+				view[k] = r
+				break
+			}
+		}
+	}
+	return view
+}
+
+func rawOr(s string, raw []byte) string {
+	if raw != nil {
+		return string(raw)
+	}
+	return s
+}
+
+func TestZeekConformance(t *testing.T) {
+	dirs := zeekDirs
+	if env := os.Getenv("SPANLAKE_PUBLIC_CORPUS"); env != "" {
+		dirs = []string{filepath.Join(env, "zeek")}
+	}
+	zeekDir := ""
+	for _, d := range dirs {
+		if _, err := os.Stat(d); err == nil {
+			zeekDir = d
+			break
+		}
+	}
+	if zeekDir == "" {
+		t.Skipf("public corpus not present (looked in %v)", dirs)
+	}
+	root := filepath.Dir(zeekDir)
+	cases := zeekCases(t, root)
+	if len(cases) == 0 {
+		t.Fatal("no Zeek http.log baselines found in MANIFEST.md")
+	}
+	var totalRows, matchedRows, totalFields, matchedFields int
+	var report []string
+	for _, c := range cases {
+		wh := t.TempDir()
+		for _, pcap := range c.captures {
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"spanlake", "--log-level", "error", "ingest", "-w", wh,
+				"--request-body-limit", "67108864", "--response-body-limit", "67108864", filepath.Join(root, pcap)}, &stdout, &stderr)
+			if code != 0 && code != 3 { // 3: damaged capture, the rest was ingested
+				t.Fatalf("ingest %s: exit code %d\n%s", pcap, code, stderr.String())
+			}
+		}
+		view := spanlakeZeekView(t, wh)
+		rows := readZeekLog(t, filepath.Join(root, c.baseline))
+		rowsOK, fieldsOK, fields := 0, 0, 0
+		depthSeen := map[string]int{}
+		for _, z := range rows {
+			if _, ok := z["trans_depth"]; !ok {
+				z["trans_depth"] = "1" // cut away: every such baseline has one exchange per connection
+			}
+			key := strings.Join([]string{z["id.orig_h"], z["id.orig_p"], z["id.resp_h"], z["id.resp_p"], z["trans_depth"]}, "|")
+			if _, ok := z["id.orig_h"]; !ok {
+				key = fmt.Sprintf("depth|%s|%d", z["trans_depth"], depthSeen[z["trans_depth"]])
+				depthSeen[z["trans_depth"]]++
+			}
+			s := view[key]
+			ok := s != nil
+			for _, f := range zeekFields {
+				want, present := z[f]
+				if !present {
+					continue // a .cut baseline without this column
+				}
+				fields++
+				if s != nil && s[f] == want {
+					fieldsOK++
+					continue
+				}
+				ok = false
+				got := "<no exchange>"
+				if s != nil {
+					got = s[f]
+				}
+				reason := zeekKnownDisagreements[c.baseline+"|"+f]
+				if reason == "" {
+					reason = zeekKnownDisagreements[c.baseline]
+				}
+				if reason == "" {
+					reason = "UNEXPLAINED"
+				}
+				report = append(report, fmt.Sprintf("%s %s %s: zeek %q spanlake %q (%s)", c.baseline, key, f, want, got, reason))
+			}
+			if ok {
+				rowsOK++
+			}
+		}
+		t.Logf("%-95s rows %d/%d fields %d/%d", c.baseline, rowsOK, len(rows), fieldsOK, fields)
+		totalRows += len(rows)
+		matchedRows += rowsOK
+		totalFields += fields
+		matchedFields += fieldsOK
+	}
+	sort.Strings(report)
+	for _, r := range report {
+		t.Log(r)
+	}
+	rowScore := 100 * float64(matchedRows) / float64(max(totalRows, 1))
+	fieldScore := 100 * float64(matchedFields) / float64(max(totalFields, 1))
+	t.Logf("overall: %d baselines, rows %d/%d (%.2f%%), fields %d/%d (%.2f%%)",
+		len(cases), matchedRows, totalRows, rowScore, matchedFields, totalFields, fieldScore)
+	if fieldScore < zeekMinFieldScore {
+		t.Errorf("field agreement %.2f%% below %.2f%%", fieldScore, zeekMinFieldScore)
+	}
+	if rowScore < zeekMinRowScore {
+		t.Errorf("row agreement %.2f%% below %.2f%%", rowScore, zeekMinRowScore)
+	}
+}
+
+// Thresholds of TestZeekConformance: what spanlake achieves today (see
+// zeekKnownDisagreements for the remainder); raise them as it improves.
+const (
+	zeekMinRowScore   = 67.0 // 98/145 rows on 2026-11-25; 24 of the 47 misses are tunnels and link types ingest does not decode
+	zeekMinFieldScore = 81.0 // 867/1068 fields
+)
