@@ -295,8 +295,6 @@ var zeekKnownDisagreements = map[string]string{
 	"zeek/Baseline/scripts.base.protocols.http.http-09-content-length-confusion/http.log":       "HTTP/0.9 reply framing: Zeek ignores the Content-Length of a 0.9 exchange, spanlake splits the stream differently (4 bytes move between the two bodies)",
 	"zeek/Baseline/scripts.base.protocols.http.no-version/http.log":                             "request line without version: Zeek treats it as HTTP/0.9 and logs a second, empty row; spanlake one row",
 	"zeek/Baseline/scripts.base.protocols.http.no-uri/http.log":                                 "'GET  HTTP/1.1' (empty target): Zeek logs uri (empty) with headers; spanlake (ingest/http1 startline) takes 'HTTP/1.1' as the target of an HTTP/0.9 request and drops the headers",
-	"zeek/Baseline/scripts.base.protocols.http.http-lower-case/http.log.standard":               "status line 'http/1.1 200 OK' (lower case): Zeek accepts, spanlake's status-line check is case-sensitive (no response)",
-	"zeek/Baseline/scripts.base.protocols.http.http-lower-case/http.log.nonstandard":            "status line 'http/1.1 200 OK' (lower case): Zeek accepts, spanlake's status-line check is case-sensitive (no response)",
 	"zeek/Baseline/scripts.base.protocols.http.http-bad-request-with-version/http.log":          "malformed request line with a version: Zeek rejects the request (all '-'), spanlake is lenient and parses it",
 	"zeek/Baseline/scripts.base.protocols.http.http-no-crlf/http.log":                           "Zeek counts 2 bytes more per request body (it includes the CRLF that the client sent after a Content-Length body); spanlake counts Content-Length",
 	"zeek/Baseline/scripts.base.protocols.ssh.http-port-22/http.log":                            "Zeek counts 2 bytes more in the response body (trailing CRLF after the body); spanlake counts Content-Length",
@@ -481,6 +479,6 @@ func TestZeekConformance(t *testing.T) {
 // Thresholds of TestZeekConformance: what spanlake achieves today (see
 // zeekKnownDisagreements for the remainder); raise them as it improves.
 const (
-	zeekMinRowScore   = 67.0 // 98/145 rows on 2026-11-25; 24 of the 47 misses are tunnels and link types ingest does not decode
-	zeekMinFieldScore = 81.0 // 867/1068 fields
+	zeekMinRowScore   = 68.9 // 100/145 rows on 2026-11-25 (lower-case status version and empty target accepted); 24 of the 45 misses are tunnels and link types ingest does not decode
+	zeekMinFieldScore = 81.3 // 869/1068 fields
 )

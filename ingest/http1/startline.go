@@ -50,8 +50,8 @@ func checkPrefix(b []byte, resp, strict bool) prefixVerdict {
 		if n > len(p) {
 			n = len(p)
 		}
-		if string(b[:n]) != p[:n] {
-			return prefixNo
+		if !bytes.EqualFold(b[:n], []byte(p[:n])) || (strict && string(b[:n]) != p[:n]) {
+			return prefixNo // lenient: "http/1.1 200" is accepted, as servers and Zeek do
 		}
 		return prefixMaybe
 	}
@@ -146,9 +146,11 @@ func parseRequestLine(line []byte, strict bool) (requestLine, bool) {
 	for end > rest && (line[end-1] == ' ' || line[end-1] == '\t') {
 		end--
 	}
-	if rest == end {
+	if rest == end && rl.http09 {
 		return rl, false
 	}
+	// An empty target with a version ("OPTIONS  HTTP/1.0") is kept as an
+	// empty target, as Zeek logs it, rather than rejected.
 	for _, c := range line[rest:end] {
 		if c < 0x20 || c == 0x7f {
 			return rl, false
@@ -158,10 +160,16 @@ func parseRequestLine(line []byte, strict bool) (requestLine, bool) {
 	return rl, true
 }
 
-// parseStatusLine validates "HTTP/1.x SP 3DIGIT [SP reason]" and returns
-// the status and where the reason starts.
+// isHTTP1VersionFold is isHTTP1Version ignoring the case of "HTTP".
+func isHTTP1VersionFold(v []byte) bool {
+	return len(v) == 8 && bytes.EqualFold(v[:7], []byte("HTTP/1.")) && '0' <= v[7] && v[7] <= '9'
+}
+
+// parseStatusLine validates "HTTP/1.x SP 3DIGIT [SP reason]" ("http/1.x"
+// too: some servers send it and clients accept it) and returns the status
+// and where the reason starts.
 func parseStatusLine(line []byte) (status, reasonStart int, ok bool) {
-	if len(line) < 12 || !isHTTP1Version(line[:8]) || line[8] != ' ' {
+	if len(line) < 12 || !isHTTP1VersionFold(line[:8]) || line[8] != ' ' {
 		return 0, 0, false
 	}
 	for i := 9; i < 12; i++ {
