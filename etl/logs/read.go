@@ -141,13 +141,16 @@ func fromMicros(us int64) time.Time {
 // record resolves a fact row into a Record.
 func record(f *schema.FactHTTPExchange, uas, refs map[int64]string) Record {
 	r := Record{
-		ClientIP: f.ClientIP, ServerIP: f.ServerIP, ClientPort: int(f.ClientPort), ServerPort: int(f.ServerPort),
+		ExchangeID: f.ExchangeID,
+		ClientIP:   f.ClientIP, ServerIP: f.ServerIP, ClientPort: int(f.ClientPort), ServerPort: int(f.ServerPort),
 		HasRequest: !f.RequestMissing, RequestLine: f.RequestLine, Method: f.Method, URI: f.URI, Query: f.Query,
 		HasQuery: strings.Contains(f.URI, "?"), Version: f.RequestVersion, Host: f.Host, HasHost: f.VhostKey != 0,
 		AuthUser: f.AuthUser, HasAuthUser: f.AuthUser != "",
-		HasResponse: !f.ResponseMissing, Status: int(f.StatusCode),
-		RequestHeaderBytes: f.RequestHeaderBytes, RequestBodyWireBytes: f.RequestBodyWireBytes,
-		ResponseHeaderBytes: f.ResponseHeaderBytes, ResponseBodyWireBytes: f.ResponseBodyWireBytes,
+		XForwardedFor: f.XForwardedFor, HasXFF: f.XForwardedFor != "",
+		HasResponse: !f.ResponseMissing, Status: int(f.StatusCode), Reason: f.Reason, ResponseVersion: f.ResponseVersion,
+		RequestComplete: f.RequestComplete, ResponseComplete: f.ResponseComplete,
+		RequestHeaderBytes: f.RequestHeaderBytes, RequestBodyWireBytes: f.RequestBodyWireBytes, RequestBodyBytes: f.RequestBodyBytes,
+		ResponseHeaderBytes: f.ResponseHeaderBytes, ResponseBodyWireBytes: f.ResponseBodyWireBytes, ResponseBodyBytes: f.ResponseBodyBytes,
 		ResponseInterimBytes: f.ResponseInterimBytes,
 		RequestTS:            fromMicros(f.RequestTS), RequestEndTS: fromMicros(f.RequestEndTS),
 		ResponseTS: fromMicros(f.ResponseTS), ResponseEndTS: fromMicros(f.ResponseEndTS),
