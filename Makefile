@@ -31,8 +31,12 @@ fuzz: ## run every Fuzz target for FUZZTIME each (default 10s)
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
 
-bench: ## Go benchmarks of every stage, with allocations
+BENCHFLAGS ?=
+
+bench: ## Go benchmarks of every stage, then end to end on synthesised captures (BENCHFLAGS: -large-mb, -small-mb, -workers, -runs)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/spanlake ./cmd/spanlake
+	$(GO) run ./cmd/spanlake-bench -spanlake bin/spanlake $(BENCHFLAGS)
 
 testdata: ## regenerate the real captures in testdata/captures (root, network namespaces; never run by CI)
 	bash testdata/capture/make-captures.sh

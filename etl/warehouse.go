@@ -40,6 +40,7 @@ type Warehouse struct {
 	dims      map[uint64]*dimSet
 	sources   []*ingest.SourceFile
 	Rows      map[string]int64 // rows written per table, for the run summary
+	privacy   *Privacy
 }
 
 // OpenWarehouse prepares a run that writes into root, creating it if needed.
@@ -95,6 +96,10 @@ func sourceKeyOf(src *ingest.SourceFile) uint64 {
 	return src.Key
 }
 
+// SetPrivacy sets what is kept of credentials and secret parameters; a
+// Warehouse without it keeps everything.
+func (w *Warehouse) SetPrivacy(p Privacy) { w.privacy = &p }
+
 // Exchange implements ingest.Sink.
 func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 	key := sourceKeyOf(src)
@@ -105,6 +110,7 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 		ex = &withAnomalies
 	}
 	row := exchangeRow(ex, int64(key), w.dimsOf(key))
+	w.privacy.redact(&row, &detail)
 	part := partitionOf(key, exchangeTime(ex))
 	w.Rows["fact_http_exchange"]++
 	if err := w.exchanges.add(part, row); err != nil {

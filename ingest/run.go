@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/spanlake/spanlake/ingest/http1"
@@ -34,6 +36,9 @@ type Options struct {
 	// Progress, when set, is called every few thousand packets and at the
 	// end of every file.
 	Progress func(Progress)
+	// Workers is the number of shards connections are spread over (by a
+	// hash of their endpoints); 0 means runtime.NumCPU().
+	Workers int
 }
 
 // Progress is a snapshot for progress displays.
@@ -73,14 +78,49 @@ func Run(ctx context.Context, paths []string, opts Options, sink Sink) (*Summary
 	httpCfg := opts.HTTP
 	httpCfg.EnsureDefaults()
 
-	d := &driver{sink: sink, sum: &Summary{}}
-	factory := func(info *reassembly.ConnInfo) reassembly.Handler {
-		c := &connHandler{d: d}
-		c.ConnParser = http1.NewConnParser(info, &httpCfg, c.exchange)
-		return c
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
 	}
-	asm := reassembly.New(opts.Reassembly, factory)
+	d := &driver{sink: sink, sum: &Summary{}}
+	var eng engine
+	if workers == 1 {
+		eng = newInlineEngine(d, opts.Reassembly, &httpCfg)
+	} else {
+		eng = newShardedEngine(d, workers, opts.Reassembly, &httpCfg)
+	}
+	err := d.readAll(ctx, paths, opts, log, eng)
+	if err != nil {
+		eng.abort()
+	} else {
+		err = eng.finish()
+	}
+	d.sum.Exchanges, d.sum.Connections = d.exchanges.Load(), d.connections
+	d.sum.Elapsed = time.Since(start)
+	return d.sum, err
+}
 
+// engine is what runs behind the decoder: reassembly, HTTP parsing and the
+// sink calls, inline (one worker) or sharded over goroutines.
+type engine interface {
+	// beginFile is called after src was opened and indexed, before its
+	// first packet.
+	beginFile(src *SourceFile)
+	// add processes one decoded segment; its payload is borrowed. A non-nil
+	// error (a sink failure) stops the run.
+	add(pkt *reassembly.Packet) error
+	// endFile is called when src has been read (or failed to open); the
+	// engine calls Sink.SourceDone for it once every packet before has
+	// been processed.
+	endFile(src *SourceFile) error
+	// finish flushes the reassemblers and waits for the sink calls.
+	finish() error
+	// abort stops without flushing (cancellation, sink failure).
+	abort()
+}
+
+// readAll reads the files in packet-time order and feeds the engine.
+func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log *slog.Logger, eng engine) error {
 	files := orderByFirstPacket(paths)
 	var totalBytes, doneBytes int64
 	for _, f := range files {
@@ -91,22 +131,24 @@ func Run(ctx context.Context, paths []string, opts Options, sink Sink) (*Summary
 	var pkt reassembly.Packet
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
-			return d.sum, err
+			return err
 		}
 		src := &SourceFile{Path: f.path, Name: baseName(f.path)}
 		d.sum.Files++
 		if f.err != nil {
 			d.fail(log, src, f.err)
-			if err := d.sourceDone(src); err != nil {
-				return d.sum, err
+			d.sum.Sources = append(d.sum.Sources, src)
+			if err := eng.endFile(src); err != nil {
+				return err
 			}
 			continue
 		}
 		r, err := OpenPacketReader(f.path)
 		if err != nil {
 			d.fail(log, src, err)
-			if err := d.sourceDone(src); err != nil {
-				return d.sum, err
+			d.sum.Sources = append(d.sum.Sources, src)
+			if err := eng.endFile(src); err != nil {
+				return err
 			}
 			continue
 		}
@@ -117,7 +159,7 @@ func Run(ctx context.Context, paths []string, opts Options, sink Sink) (*Summary
 		log.Info("reading capture", "file", f.path, "size", src.Size, "container", src.Container, "compression", src.Compression)
 
 		dec := NewDecoder()
-		before := asm.Stats()
+		eng.beginFile(src)
 		for {
 			data, ci, link, err := r.Next()
 			if err == io.EOF {
@@ -129,43 +171,38 @@ func Run(ctx context.Context, paths []string, opts Options, sink Sink) (*Summary
 			}
 			src.LastPacket = ci.Timestamp
 			if dec.Decode(data, ci, link, &pkt) {
-				asm.Add(&pkt)
-				if d.err != nil {
+				if err := eng.add(&pkt); err != nil {
 					r.Close()
-					return d.sum, d.err
+					return err
 				}
 			}
 			if dec.Stats.Packets&0xfff == 0 {
 				if err := ctx.Err(); err != nil {
 					r.Close()
-					return d.sum, err
+					return err
 				}
 				if opts.Progress != nil {
 					opts.Progress(Progress{File: f.path, FileIndex: i, Files: len(files), Bytes: doneBytes + progressOffset(r),
-						TotalBytes: totalBytes, Packets: d.sum.Decode.Packets + dec.Stats.Packets, Exchanges: d.sum.Exchanges})
+						TotalBytes: totalBytes, Packets: d.sum.Decode.Packets + dec.Stats.Packets, Exchanges: d.exchanges.Load()})
 				}
 			}
 		}
 		src.Bytes = r.Offset()
 		src.Decode = dec.Stats
-		after := asm.Stats()
-		src.AcksSeen = after.AcksSeen - before.AcksSeen
-		src.AcksForUnseenData = after.AcksForUnseenData - before.AcksForUnseenData
 		r.Close()
 		d.sum.Bytes += src.Bytes
 		d.sum.Decode.add(dec.Stats)
 		doneBytes += src.Size
-		if err := d.sourceDone(src); err != nil {
-			return d.sum, err
+		d.sum.Sources = append(d.sum.Sources, src)
+		if err := eng.endFile(src); err != nil {
+			return err
 		}
 		if opts.Progress != nil {
 			opts.Progress(Progress{File: f.path, FileIndex: i + 1, Files: len(files), Bytes: doneBytes, TotalBytes: totalBytes,
-				Packets: d.sum.Decode.Packets, Exchanges: d.sum.Exchanges})
+				Packets: d.sum.Decode.Packets, Exchanges: d.exchanges.Load()})
 		}
 	}
-	asm.Flush()
-	d.sum.Elapsed = time.Since(start)
-	return d.sum, d.err
+	return nil
 }
 
 // progressOffset estimates on-disk progress in the current file; for
@@ -181,8 +218,11 @@ func progressOffset(r *PacketReader) int64 {
 type driver struct {
 	sink    Sink
 	sum     *Summary
-	sources sourceIndex
-	err     error // first sink error; stops the run
+	sources sourceIndex // appended to by the reading goroutine only
+	// exchanges and connections are counted where the sink is called;
+	// exchanges is atomic because progress reports read it while reading.
+	exchanges   atomic.Uint64
+	connections uint64
 }
 
 func (d *driver) fail(log *slog.Logger, src *SourceFile, err error) {
@@ -197,45 +237,6 @@ func (d *driver) fail(log *slog.Logger, src *SourceFile, err error) {
 		src.ErrOffset = ce.Offset
 	}
 	log.Error("bad capture file", "file", src.Path, "offset", src.ErrOffset, "err", err)
-}
-
-func (d *driver) sourceDone(src *SourceFile) error {
-	d.sum.Sources = append(d.sum.Sources, src)
-	if err := d.sink.SourceDone(src); err != nil {
-		return fmt.Errorf("record source %s: %w", src.Path, err)
-	}
-	return nil
-}
-
-// connHandler is the reassembly.Handler of one connection: the HTTP parser,
-// plus the bookkeeping that hands its output to the sink.
-type connHandler struct {
-	*http1.ConnParser
-	d         *driver
-	exchanges int
-}
-
-func (c *connHandler) exchange(ex *http1.Exchange) {
-	c.exchanges++
-	c.d.sum.Exchanges++
-	if c.d.err != nil {
-		return
-	}
-	ts := exchangeStart(ex)
-	if err := c.d.sink.Exchange(ex, c.d.sources.lookup(ts)); err != nil {
-		c.d.err = fmt.Errorf("write exchange: %w", err)
-	}
-}
-
-func (c *connHandler) Close(rec *reassembly.ConnRecord) {
-	c.ConnParser.Close(rec)
-	c.d.sum.Connections++
-	if c.d.err != nil {
-		return
-	}
-	if err := c.d.sink.Connection(rec, c.exchanges, c.d.sources.lookup(rec.Info.FirstSeen)); err != nil {
-		c.d.err = fmt.Errorf("write connection: %w", err)
-	}
 }
 
 // exchangeStart is the instant an exchange is filed under: its request's

@@ -51,6 +51,7 @@ type HTTPBody struct {
 	DecodeError     string `parquet:"decode_error,optional,dict" doc:"why content decoding failed or stopped: unsupported_encoding, corrupt, decompression_limit, truncated_input; null when fine"`
 	SHA256          string `parquet:"sha256,optional" doc:"hex SHA-256 of the transfer-decoded body when the whole body was captured and complete; null otherwise (we only see what we captured)"`
 	SHA256Decoded   string `parquet:"sha256_decoded,optional" doc:"hex SHA-256 of the stored body (content-decoded); of a prefix when truncated"`
+	Redacted        bool   `parquet:"redacted" doc:"the body carried a secret parameter (see README, Privacy): body and hashes are not stored unless --keep-secrets"`
 	RequestTS       int64  `parquet:"request_ts,optional,timestamp(microsecond:utc)" doc:"the exchange's partition time; rows sort by it"`
 }
 

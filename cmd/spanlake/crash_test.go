@@ -83,8 +83,11 @@ func TestKilledIngestThenRerunEqualsCleanRun(t *testing.T) {
 	inputs := []string{filepath.Join(captureDir, "nginx-basic.pcap")}
 	rot, _ := filepath.Glob(filepath.Join(captureDir, "nginx-rotated.pcap*"))
 	inputs = append(inputs, rot...)
+	// One state directory for every run: it holds the key of the keyed
+	// hashes, which must be the same for the warehouses to be equal.
+	state := t.TempDir()
 	ingestArgs := func(wh string) []string {
-		return append([]string{"--log-level", "error", "ingest", "-w", wh}, inputs...)
+		return append([]string{"--log-level", "error", "ingest", "-w", wh, "--state", state}, inputs...)
 	}
 
 	clean := t.TempDir()

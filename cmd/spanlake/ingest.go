@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -26,6 +27,9 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "incremental", Usage: "skip captures the ledger lists, and leave files still being written for the next run (for cron/systemd timers)"},
 			&cli.DurationFlag{Name: "settle", Value: 60 * time.Second, Usage: "with --incremental: a file modified more recently than this is still being written"},
 			&cli.BoolFlag{Name: "include-newest", Usage: "with --incremental: also take the newest file of each directory (by default tcpdump is assumed to be writing it)"},
+			&cli.IntFlag{Name: "workers", Value: 0, DefaultText: "number of CPUs", Usage: "connections are sharded over this many workers (the output does not depend on it)"},
+			&cli.BoolFlag{Name: "keep-secrets", Usage: "store credentials (Authorization, Cookie, Set-Cookie) and secret parameters as sent instead of as keyed hashes"},
+			&cli.StringFlag{Name: "secret-params", Value: strings.Join(etl.DefaultSecretNames(), ","), Usage: "comma-separated name fragments: a query/form/JSON parameter whose name contains one is secret"},
 			&cli.BoolFlag{Name: "json", Usage: "print the run summary as JSON on stdout"},
 			&cli.BoolFlag{Name: "progress", Value: isTerminal(os.Stderr), DefaultText: "on when stderr is a terminal", Usage: "show a progress line on stderr"},
 		},
@@ -71,7 +75,25 @@ func runIngest(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := ingest.Options{Logger: log}
+	privacy := etl.Privacy{Keep: c.Bool("keep-secrets"), SecretNames: etl.DefaultSecretNames()}
+	if c.IsSet("secret-params") {
+		privacy.SecretNames = nil
+		for _, n := range strings.Split(c.String("secret-params"), ",") {
+			if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+				privacy.SecretNames = append(privacy.SecretNames, n)
+			}
+		}
+	}
+	if !privacy.Keep {
+		if privacy.Key, err = etl.LoadOrCreateKey(stateDir); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	wh.SetPrivacy(privacy)
+	if c.Int("workers") < 0 {
+		return usagef("ingest: --workers must not be negative")
+	}
+	opts := ingest.Options{Logger: log, Workers: c.Int("workers")}
 	opts.HTTP.RequestBodyLimit = c.Int("request-body-limit")
 	opts.HTTP.ResponseBodyLimit = c.Int("response-body-limit")
 	var bar *progressLine

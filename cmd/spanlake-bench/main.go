@@ -1,0 +1,295 @@
+// Command spanlake-bench measures a built spanlake binary end to end on
+// synthesised captures (see ingest/synth): wall time, throughput and peak
+// RSS of `spanlake ingest` per capture shape and worker count, and, where
+// tshark, tcpdump or httpry are installed, how long they take on the same
+// file.
+//
+//	spanlake-bench -spanlake bin/spanlake [-large-mb 300] [-small-mb 100] [-workers 1,2] [-runs 3]
+//
+// It builds nothing: `make bench` builds the binary first.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spanlake/spanlake/ingest/synth"
+)
+
+type result struct {
+	shape      synth.Shape
+	workers    int
+	fileBytes  int64
+	wall       time.Duration // median
+	rssMiB     float64       // highest of the runs
+	packets    uint64
+	exchanges  uint64
+	identical  string
+	speedupRef time.Duration
+}
+
+// summary is the part of `spanlake ingest --json` we read.
+type summary struct {
+	Bytes     int64  `json:"capture_bytes"`
+	Packets   uint64 `json:"packets"`
+	Exchanges uint64 `json:"exchanges"`
+}
+
+func main() {
+	bin := flag.String("spanlake", "bin/spanlake", "the spanlake binary to measure")
+	largeMB := flag.Int("large-mb", 300, "size of the large-response capture (MB)")
+	smallMB := flag.Int("small-mb", 100, "size of the small-exchange capture (MB)")
+	workersList := flag.String("workers", "1,2", "worker counts to measure, comma separated")
+	runs := flag.Int("runs", 3, "timed runs per configuration (the median is reported)")
+	dir := flag.String("dir", "", "directory for captures and warehouses (default: a temporary directory, removed at the end)")
+	child := flag.String("synth", "", "internal: write one capture, SHAPE:BYTES:PATH, and exit")
+	flag.Parse()
+
+	if *child != "" {
+		if err := synthChild(*child); err != nil {
+			fmt.Fprintln(os.Stderr, "spanlake-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+
+	if err := run(*bin, *largeMB, *smallMB, *workersList, *runs, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "spanlake-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin string, largeMB, smallMB int, workersList string, runs int, dir string) error {
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("cannot find the spanlake binary: %w", err)
+	}
+	var workers []int
+	for _, w := range strings.Split(workersList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil || n < 1 {
+			return fmt.Errorf("bad -workers %q", workersList)
+		}
+		workers = append(workers, n)
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "spanlake-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	var results []result
+	for _, sh := range []struct {
+		shape synth.Shape
+		mb    int
+	}{{synth.Large, largeMB}, {synth.Small, smallMB}} {
+		if sh.mb <= 0 {
+			continue
+		}
+		path := filepath.Join(dir, string(sh.shape)+".pcap")
+		st, err := synthesise(sh.shape, int64(sh.mb)*1e6, path)
+		if err != nil {
+			return err
+		}
+		var ref time.Duration
+		var refWH string
+		for _, w := range workers {
+			wh := filepath.Join(dir, fmt.Sprintf("wh-%s-%d", sh.shape, w))
+			if _, _, _, err := ingest(bin, path, wh, w); err != nil { // warm the page cache, untimed
+				return err
+			}
+			var walls []time.Duration
+			var rss float64
+			var sum summary
+			for range runs {
+				wall, maxrss, s, err := ingest(bin, path, wh, w)
+				if err != nil {
+					return err
+				}
+				walls = append(walls, wall)
+				rss = max(rss, maxrss)
+				sum = s
+			}
+			sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+			r := result{shape: sh.shape, workers: w, fileBytes: st.Bytes, wall: walls[len(walls)/2], rssMiB: rss,
+				packets: sum.Packets, exchanges: sum.Exchanges}
+			if ref == 0 {
+				ref, refWH = r.wall, wh
+				r.identical = "(reference)"
+			} else {
+				r.identical = sameTree(refWH, wh)
+			}
+			r.speedupRef = ref
+			results = append(results, r)
+		}
+		others(path, st.Bytes, ref)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "shape\tworkers\tMB\twall s\tMB/s\tpackets/s\texchanges/s\tpeak RSS MiB\tspeedup\twarehouse\t")
+	for _, r := range results {
+		s := r.wall.Seconds()
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.2fx\t%s\t\n", r.shape, r.workers, float64(r.fileBytes)/1e6, s,
+			float64(r.fileBytes)/1e6/s, float64(r.packets)/s, float64(r.exchanges)/s, r.rssMiB, r.speedupRef.Seconds()/s, r.identical)
+	}
+	return tw.Flush()
+}
+
+// synthesise writes a capture in a child process. Linux carries a process's
+// peak RSS across exec, and Go starts children with vfork, so a child's
+// ru_maxrss is at least the parent's RSS at the time: the bench itself must
+// stay small, so the captures are not generated in it.
+func synthesise(shape synth.Shape, bytes int64, path string) (synth.Stats, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return synth.Stats{}, err
+	}
+	cmd := exec.Command(self, "-synth", fmt.Sprintf("%s:%d:%s", shape, bytes, path))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return synth.Stats{}, fmt.Errorf("cannot synthesise %s: %w", path, err)
+	}
+	var st synth.Stats
+	if err := json.Unmarshal(out, &st); err != nil {
+		return synth.Stats{}, err
+	}
+	fmt.Fprintf(os.Stderr, "synthesised %s: %d bytes, %d packets, %d connections, %d exchanges\n",
+		path, st.Bytes, st.Packets, st.Connections, st.Exchanges)
+	return st, nil
+}
+
+func synthChild(arg string) error {
+	parts := strings.SplitN(arg, ":", 3)
+	if len(parts) != 3 {
+		return fmt.Errorf("bad -synth %q", arg)
+	}
+	n, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad -synth %q: %w", arg, err)
+	}
+	st, err := synth.WriteFile(parts[2], synth.Config{Shape: synth.Shape(parts[0]), Seed: 1, TargetBytes: n})
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(st)
+}
+
+// ingest runs `spanlake ingest` into a fresh warehouse and returns its wall
+// time, peak RSS and summary.
+func ingest(bin, capture, wh string, workers int) (time.Duration, float64, summary, error) {
+	if err := os.RemoveAll(wh); err != nil {
+		return 0, 0, summary{}, err
+	}
+	cmd := exec.Command(bin, "ingest", "-w", wh, "--workers", strconv.Itoa(workers), "--json", "--progress=false", capture)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	t0 := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t0)
+	if err != nil {
+		return 0, 0, summary{}, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, errb.String())
+	}
+	var s summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		return 0, 0, summary{}, fmt.Errorf("cannot read the --json summary: %w", err)
+	}
+	var rss float64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = float64(ru.Maxrss) / 1024 // Linux reports KiB
+	}
+	return wall, rss, s, nil
+}
+
+// sameTree compares two warehouses file by file (the run state excluded).
+func sameTree(a, b string) string {
+	files := func(root string) map[string][]byte {
+		m := map[string][]byte{}
+		filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				if info != nil && info.IsDir() && info.Name() == "_spanlake" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			rel, _ := filepath.Rel(root, p)
+			m[rel], _ = os.ReadFile(p)
+			return nil
+		})
+		return m
+	}
+	fa, fb := files(a), files(b)
+	var diff []string
+	for k, v := range fa {
+		if w, ok := fb[k]; !ok || !bytes.Equal(v, w) {
+			diff = append(diff, k)
+		}
+	}
+	for k := range fb {
+		if _, ok := fa[k]; !ok {
+			diff = append(diff, k)
+		}
+	}
+	if len(diff) == 0 {
+		return "identical"
+	}
+	sort.Strings(diff)
+	tables := map[string]bool{}
+	for _, d := range diff {
+		tables[strings.SplitN(d, string(filepath.Separator), 2)[0]] = true
+	}
+	var names []string
+	for t := range tables {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	return fmt.Sprintf("DIFFERS: %d files (%s)", len(diff), strings.Join(names, ","))
+}
+
+// others times the packet tools that are installed on the same capture;
+// missing ones are skipped silently.
+func others(capture string, size int64, spanlake time.Duration) {
+	tools := []struct {
+		name string
+		args []string
+	}{
+		{"tshark", []string{"-n", "-r", capture, "-q", "-z", "http,tree"}},
+		{"tcpdump", []string{"-n", "-r", capture}},
+		{"httpry", []string{"-r", capture, "-o", os.DevNull}},
+	}
+	for _, t := range tools {
+		p, err := exec.LookPath(t.name)
+		if err != nil {
+			continue
+		}
+		cmd := exec.Command(p, t.args...)
+		cmd.Stdout, cmd.Stderr = nil, nil
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s on %s: %v\n", t.name, capture, err)
+			continue
+		}
+		s := time.Since(t0).Seconds()
+		var rss float64
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = float64(ru.Maxrss) / 1024
+		}
+		fmt.Printf("%-8s %-12s %6.2f s  %7.0f MB/s  peak RSS %4.0f MiB  spanlake (1st worker count) takes %.2fx its time\n",
+			t.name, filepath.Base(capture), s, float64(size)/1e6/s, rss, spanlake.Seconds()/s)
+	}
+}

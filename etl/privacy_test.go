@@ -1,0 +1,46 @@
+package etl
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/spanlake/spanlake/schema"
+)
+
+func TestRedact(t *testing.T) {
+	p := &Privacy{Key: []byte("0123456789abcdef0123456789abcdef"), SecretNames: DefaultSecretNames()}
+	tok := p.token("hunter2")
+	fact := schema.FactHTTPExchange{RequestLine: "GET /login?user=bob&password=hunter2&x=1 HTTP/1.1",
+		URI: "/login?user=bob&password=hunter2&x=1", Query: "user=bob&password=hunter2&x=1"}
+	d := detailRows{
+		headers: []schema.HTTPHeader{{NameLower: "cookie", Value: "sid=abc; theme=dark"}, {NameLower: "authorization", Value: "Bearer xyz"}, {NameLower: "host", Value: "a"}},
+		params:  []schema.HTTPParam{{Source: "form", Name: "Password", Value: "hunter2", HasValue: true}, {Source: "form", Name: "user", Value: "bob", HasValue: true}},
+		bodies:  []schema.HTTPBody{{Direction: "request", Body: []byte("user=bob&Password=hunter2"), SHA256: "x"}},
+	}
+	p.redact(&fact, &d)
+	if want := "GET /login?user=bob&password=" + tok + "&x=1 HTTP/1.1"; fact.RequestLine != want {
+		t.Errorf("request line %q, want %q", fact.RequestLine, want)
+	}
+	if !strings.HasPrefix(fact.URI, "/login?user=bob&password=hmac-sha256:") || strings.Contains(fact.Query, "hunter2") {
+		t.Errorf("uri %q query %q", fact.URI, fact.Query)
+	}
+	if h := d.headers[0].Value; !strings.HasPrefix(h, "sid=hmac-sha256:") || !strings.Contains(h, "; theme=hmac-sha256:") {
+		t.Errorf("cookie %q", h)
+	}
+	if h := d.headers[1].Value; !strings.HasPrefix(h, "Bearer hmac-sha256:") || d.headers[2].Value != "a" {
+		t.Errorf("headers %+v", d.headers)
+	}
+	if d.params[0].Value != tok || d.params[1].Value != "bob" {
+		t.Errorf("params %+v", d.params)
+	}
+	if b := d.bodies[0]; b.Body != nil || !b.Redacted || b.SHA256 != "" {
+		t.Errorf("body kept: %+v", b)
+	}
+	// Keep: nothing changes.
+	keep := &Privacy{Keep: true}
+	f2 := schema.FactHTTPExchange{Query: "password=x", URI: "/?password=x"}
+	keep.redact(&f2, &detailRows{})
+	if f2.URI != "/?password=x" {
+		t.Error("Keep redacted")
+	}
+}

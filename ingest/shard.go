@@ -1,0 +1,353 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spanlake/spanlake/ingest/http1"
+	"github.com/spanlake/spanlake/reassembly"
+)
+
+// Sharding.
+//
+// With more than one worker, the reading goroutine decodes and dispatches
+// each segment, by a hash of its unordered endpoint pair, to one of
+// N shards; a shard is a goroutine with its own reassembly.Assembler and HTTP
+// parsers, so one connection always lands on one shard and each shard sees
+// its packets in capture order. Segments travel in batches whose payloads are
+// copied into a per-batch arena; batches are recycled. (Copies of a
+// connection on several VLANs share a shard: see shardOf.) One goroutine (the
+// collector) owns the Sink: shards send it exchanges, connection records and
+// end-of-file marks, so Sink calls stay sequential.
+//
+// Packet time: an Assembler expires idle connections and pending handshakes
+// only when a later packet reaches it. So that a shard's idea of "now" never
+// lags the capture's, every batch carries the reading goroutine's latest
+// capture time, and a shard that is behind feeds its Assembler a tick: an
+// empty segment of a reserved flow (VLAN tickVLAN, which no 12-bit 802.1Q id
+// can be) whose connection is ignored. Timeout decisions therefore match the
+// one-worker run: a connection idles out iff a later packet of the capture
+// lies beyond its deadline.
+//
+// Source attribution: each batch carries the source files known when its
+// packets were read, and lookups during that batch see only those, exactly
+// as the one-worker run does.
+//
+// Limits: Config.MaxConnections and Config.MaxBufferedBytesTotal are divided
+// among the shards (memory stays bounded as with one worker); outputs are
+// identical to one worker as long as those caps are not reached.
+
+const (
+	batchPackets = 512       // segments per batch
+	batchArena   = 256 << 10 // payload bytes per batch
+	shardQueue   = 8         // batches queued per shard
+	tickVLAN     = 0xffff    // reserved VLAN of tick segments (802.1Q ids are 12 bits)
+)
+
+// batch is a run of segments for one shard, in capture order.
+type batch struct {
+	pkts    []reassembly.Packet // Payload points into arena
+	arena   []byte
+	sources []*SourceFile // the files read so far, for attribution
+	now     time.Time     // latest capture time read when the batch was sent
+	mark    *fileMark     // end of a file: report the assembler counters after the packets
+}
+
+// fileMark collects the shards' end-of-file reports of one file.
+type fileMark struct {
+	src     *SourceFile
+	opened  bool // the file was opened: its ACK counters are the shards' deltas
+	pending int  // shards yet to report
+}
+
+// shardMsg is what a shard sends the collector.
+type shardMsg struct {
+	ex    *http1.Exchange
+	rec   *reassembly.ConnRecord
+	n     int // exchanges of rec's connection
+	src   *SourceFile
+	mark  *fileMark
+	stats reassembly.Stats // with mark: the shard's counters at the mark
+	shard int
+}
+
+type shardedEngine struct {
+	d      *driver
+	shards []*shard
+	cur    []*batch // batch being filled, per shard
+	free   chan *batch
+	out    chan []shardMsg
+	now    time.Time
+	begun  bool        // beginFile was called for the current file
+	failed atomic.Bool // the collector saw a sink error
+	err    error       // the sink error, read after the collector is done
+	wg     sync.WaitGroup
+	done   chan struct{} // closed when the collector returns
+}
+
+type shard struct {
+	id      int
+	e       *shardedEngine
+	in      chan *batch
+	asm     *reassembly.Assembler
+	sources sourceIndex
+	msgs    []shardMsg
+	last    time.Time // latest capture time fed to asm
+	tick    reassembly.Packet
+	aborted *atomic.Bool
+}
+
+func newShardedEngine(d *driver, n int, rcfg reassembly.Config, hcfg *http1.Config) *shardedEngine {
+	e := &shardedEngine{d: d, cur: make([]*batch, n), free: make(chan *batch, n*(shardQueue+2)),
+		out: make(chan []shardMsg, n*shardQueue), done: make(chan struct{})}
+	rcfg.EnsureDefaults()
+	rcfg.MaxConnections = max(1, rcfg.MaxConnections/n)
+	rcfg.MaxBufferedBytesTotal = max(int64(rcfg.MaxBufferedBytesPerConn), rcfg.MaxBufferedBytesTotal/int64(n))
+	aborted := &atomic.Bool{}
+	tickAddr := netip.AddrFrom4([4]byte{})
+	for i := range n {
+		s := &shard{id: i, e: e, in: make(chan *batch, shardQueue), aborted: aborted}
+		s.tick = reassembly.Packet{Src: netip.AddrPortFrom(tickAddr, 1), Dst: netip.AddrPortFrom(tickAddr, 2), VLAN: tickVLAN}
+		s.asm = reassembly.New(rcfg, func(info *reassembly.ConnInfo) reassembly.Handler {
+			if info.VLAN == tickVLAN {
+				return tickHandler{}
+			}
+			c := &connHandler{out: s, sources: &s.sources}
+			c.ConnParser = http1.NewConnParser(info, hcfg, c.exchange)
+			return c
+		})
+		e.shards = append(e.shards, s)
+		e.wg.Add(1)
+		go s.run()
+	}
+	go func() {
+		e.wg.Wait()
+		close(e.out)
+	}()
+	go e.collect()
+	return e
+}
+
+// shardOf hashes the unordered endpoint pair. The VLAN is left out on
+// purpose: ConnInfo.ID does not include it, so the copies of one connection
+// seen on two VLANs of a SPAN session share an id; on one shard their
+// relative order is the one-worker order, which keeps the output identical
+// even where (time, id) ties.
+func shardOf(p *reassembly.Packet, n int) int {
+	h := endpointHash(p.Src) + endpointHash(p.Dst)
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return int(h % uint64(n))
+}
+
+func endpointHash(ap netip.AddrPort) uint64 {
+	a := ap.Addr().As16()
+	h := binary.LittleEndian.Uint64(a[:8])*0x87c37b91114253d5 ^ binary.LittleEndian.Uint64(a[8:])*0x4cf5ad432745937f ^ uint64(ap.Port())
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>32
+}
+
+func (e *shardedEngine) newBatch() *batch {
+	select {
+	case b := <-e.free:
+		return b
+	default:
+		return &batch{pkts: make([]reassembly.Packet, 0, batchPackets), arena: make([]byte, 0, batchArena)}
+	}
+}
+
+func (e *shardedEngine) beginFile(*SourceFile) { e.begun = true }
+
+func (e *shardedEngine) add(pkt *reassembly.Packet) error {
+	if pkt.Timestamp.After(e.now) {
+		e.now = pkt.Timestamp
+	}
+	i := shardOf(pkt, len(e.shards))
+	b := e.cur[i]
+	if b == nil {
+		b = e.newBatch()
+		e.cur[i] = b
+	}
+	if len(b.pkts) == cap(b.pkts) || len(b.arena)+len(pkt.Payload) > cap(b.arena) {
+		e.send(i, nil)
+		if e.failed.Load() {
+			return e.stopErr()
+		}
+		b = e.newBatch()
+		e.cur[i] = b
+	}
+	p := *pkt
+	if len(pkt.Payload) > cap(b.arena)-len(b.arena) {
+		p.Payload = append([]byte(nil), pkt.Payload...) // a jumbo segment bigger than an arena
+	} else if len(pkt.Payload) > 0 {
+		off := len(b.arena)
+		b.arena = append(b.arena, pkt.Payload...)
+		p.Payload = b.arena[off:len(b.arena):len(b.arena)]
+	}
+	b.pkts = append(b.pkts, p)
+	return nil
+}
+
+// send hands shard i its current batch (an empty one when it has none,
+// for marks), stamped with the current time and sources.
+func (e *shardedEngine) send(i int, mark *fileMark) {
+	b := e.cur[i]
+	if b == nil {
+		b = e.newBatch()
+	}
+	e.cur[i] = nil
+	b.now, b.sources, b.mark = e.now, e.d.sources.files, mark
+	e.shards[i].in <- b
+}
+
+func (e *shardedEngine) endFile(src *SourceFile) error {
+	m := &fileMark{src: src, opened: e.begun, pending: len(e.shards)}
+	e.begun = false
+	for i := range e.shards {
+		e.send(i, m)
+	}
+	if e.failed.Load() {
+		return e.stopErr()
+	}
+	return nil
+}
+
+func (e *shardedEngine) stopErr() error {
+	e.abort()
+	return e.err
+}
+
+func (e *shardedEngine) finish() error {
+	for i := range e.shards {
+		if e.cur[i] != nil {
+			e.send(i, nil)
+		}
+		close(e.shards[i].in)
+	}
+	<-e.done
+	return e.err
+}
+
+func (e *shardedEngine) abort() {
+	select {
+	case <-e.done:
+		return
+	default:
+	}
+	e.shards[0].aborted.Store(true)
+	for i := range e.shards {
+		close(e.shards[i].in)
+	}
+	<-e.done
+}
+
+// collect owns the sink: it runs until every shard has finished.
+func (e *shardedEngine) collect() {
+	defer close(e.done)
+	prev := make([]reassembly.Stats, len(e.shards))
+	for msgs := range e.out {
+		for i := range msgs {
+			m := &msgs[i]
+			switch {
+			case m.ex != nil:
+				e.d.exchanges.Add(1)
+				if e.err == nil {
+					if err := e.d.sink.Exchange(m.ex, m.src); err != nil {
+						e.fail(fmt.Errorf("write exchange: %w", err))
+					}
+				}
+			case m.rec != nil:
+				e.d.connections++
+				if e.err == nil {
+					if err := e.d.sink.Connection(m.rec, m.n, m.src); err != nil {
+						e.fail(fmt.Errorf("write connection: %w", err))
+					}
+				}
+			case m.mark != nil:
+				src := m.mark.src
+				if m.mark.opened {
+					src.AcksSeen += m.stats.AcksSeen - prev[m.shard].AcksSeen
+					src.AcksForUnseenData += m.stats.AcksForUnseenData - prev[m.shard].AcksForUnseenData
+				}
+				prev[m.shard] = m.stats
+				if m.mark.pending--; m.mark.pending == 0 && e.err == nil {
+					if err := e.d.sink.SourceDone(src); err != nil {
+						e.fail(fmt.Errorf("record source %s: %w", src.Path, err))
+					}
+				}
+			}
+			*m = shardMsg{}
+		}
+	}
+}
+
+func (e *shardedEngine) fail(err error) {
+	e.err = err
+	e.failed.Store(true)
+}
+
+func (s *shard) run() {
+	defer s.e.wg.Done()
+	for b := range s.in {
+		if s.aborted.Load() {
+			continue
+		}
+		s.sources.files = b.sources
+		for i := range b.pkts {
+			p := &b.pkts[i]
+			if p.Timestamp.After(s.last) {
+				s.last = p.Timestamp
+			}
+			s.asm.Add(p)
+		}
+		if b.now.After(s.last) {
+			s.last = b.now
+			s.tick.Timestamp = b.now
+			s.asm.Add(&s.tick)
+		}
+		if b.mark != nil {
+			s.msgs = append(s.msgs, shardMsg{mark: b.mark, stats: s.asm.Stats(), shard: s.id})
+		}
+		s.flush()
+		clear(b.pkts) // drop payload references
+		b.pkts, b.arena, b.sources, b.mark = b.pkts[:0], b.arena[:0], nil, nil
+		select {
+		case s.e.free <- b:
+		default:
+		}
+	}
+	if !s.aborted.Load() {
+		s.asm.Flush()
+		s.flush()
+	}
+}
+
+// flush sends the shard's messages to the collector.
+func (s *shard) flush() {
+	if len(s.msgs) == 0 {
+		return
+	}
+	s.e.out <- s.msgs
+	s.msgs = make([]shardMsg, 0, cap(s.msgs))
+}
+
+func (s *shard) exchange(ex *http1.Exchange, src *SourceFile) {
+	s.msgs = append(s.msgs, shardMsg{ex: ex, src: src})
+}
+
+func (s *shard) connection(rec *reassembly.ConnRecord, exchanges int, src *SourceFile) {
+	s.msgs = append(s.msgs, shardMsg{rec: rec, n: exchanges, src: src})
+}
+
+// tickHandler is the handler of the tick flow: it ignores everything.
+type tickHandler struct{}
+
+func (tickHandler) Data(reassembly.Direction, []byte, time.Time) {}
+func (tickHandler) Gap(reassembly.Direction, int, time.Time)     {}
+func (tickHandler) Close(*reassembly.ConnRecord)                 {}
