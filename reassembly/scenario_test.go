@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -575,5 +576,42 @@ func checkRecord(t testing.TB, r *ConnRecord) {
 	}
 	if r.LastSeen.Before(r.Info.FirstSeen) {
 		t.Errorf("LastSeen %v before FirstSeen %v", r.LastSeen, r.Info.FirstSeen)
+	}
+}
+
+// anomalyRecorder is a recorder that also observes stream anomalies.
+type anomalyRecorder struct {
+	recorder
+	seen []string
+}
+
+func (r *anomalyRecorder) StreamAnomaly(d Direction, code string) {
+	r.seen = append(r.seen, fmt.Sprintf("%d %s after %d bytes", d, code, r.recorder.streams[d].Len()))
+}
+
+// TestConflictingOverlapReachesTheHandler: a handler that observes stream
+// anomalies learns of a conflicting overlap where it happens, so the HTTP
+// layer can flag the exchange, not only the connection.
+func TestConflictingOverlapReachesTheHandler(t *testing.T) {
+	var rec *anomalyRecorder
+	a := New(Config{}, func(info *ConnInfo) Handler {
+		rec = &anomalyRecorder{recorder: recorder{t: t, info: *info}}
+		return rec
+	})
+	prev := t0
+	for _, line := range strings.Split(strings.TrimSpace(handshake+`
+C PA 1001 5001 "abcdef"
+C PA 1001 5001 "abXdef"
+`), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		p := parsePacket(t, strings.TrimSpace(line), prev)
+		prev = p.Timestamp
+		a.Add(&p)
+	}
+	a.Flush()
+	if rec == nil || len(rec.seen) != 1 || rec.seen[0] != "0 conflicting_overlap after 6 bytes" {
+		t.Fatalf("observer saw %v", rec.seen)
 	}
 }

@@ -116,6 +116,13 @@ func (c *conn) data(d Direction, seq uint32, payload []byte, ts time.Time) {
 		return
 	}
 	if end <= next {
+		if len(payload) == 1 {
+			// A lone byte inside delivered data is a keep-alive probe that
+			// was reordered after the data following it: its stale byte
+			// is no conflict (and is indistinguishable from one).
+			c.keepAlive(d)
+			return
+		}
 		c.retransmission(d)
 		if c.conflictsDelivered(d, start, payload) {
 			c.conflict(d)
@@ -182,6 +189,9 @@ func (c *conn) conflict(d Direction) {
 	c.rec.ConflictingOverlaps[d]++
 	c.a.stats.ConflictingOverlaps++
 	c.anomaly(anomConflictingOverlap)
+	if o, ok := c.h.(StreamAnomalyObserver); ok {
+		o.StreamAnomaly(d, anomalyNames[anomConflictingOverlap])
+	}
 }
 
 // conflictsDelivered compares already delivered bytes at [start, start+len(p))

@@ -118,3 +118,13 @@ type Handler interface {
 
 // Factory creates the Handler of a new connection.
 type Factory func(info *ConnInfo) Handler
+
+// StreamAnomalyObserver may be implemented by a Handler that wants to know,
+// at the point of the stream where it happened, of a TCP anomaly that
+// touches the bytes it is given — so the anomaly can be recorded on the
+// message those bytes belong to, not only on the connection.
+type StreamAnomalyObserver interface {
+	// StreamAnomaly reports an anomaly code (e.g. "conflicting_overlap")
+	// in direction d, between the Data calls around it.
+	StreamAnomaly(d Direction, code string)
+}

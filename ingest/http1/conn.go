@@ -117,6 +117,13 @@ func (c *ConnParser) Gap(dir reassembly.Direction, n int, ts time.Time) {
 	c.half[c.role(dir)].gap(int64(n), ts)
 }
 
+// StreamAnomaly implements reassembly.StreamAnomalyObserver: a TCP anomaly
+// in the bytes of a direction (e.g. a retransmission whose bytes differed
+// from the first copy) is recorded on the exchange being parsed there.
+func (c *ConnParser) StreamAnomaly(dir reassembly.Direction, code string) {
+	c.half[c.role(dir)].anomaly(code)
+}
+
 // Close implements reassembly.Handler: every pending exchange is emitted and
 // connection-level anomalies are appended to rec.Anomalies.
 func (c *ConnParser) Close(rec *reassembly.ConnRecord) {

@@ -130,6 +130,9 @@ func (f *tcpFrame) serialize(seq uint32, payload []byte, vlan uint16) ([]byte, e
 func Apply(pkts []Packet, o Options) ([]Packet, error) {
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 	var out []Packet
+	// lastByte is the last payload byte each sender sent: a keep-alive
+	// probe repeats it ("one stale byte" at seq-1).
+	lastByte := map[[2]string]byte{}
 	emit := func(ci gopacket.CaptureInfo, data []byte) {
 		ci.CaptureLength, ci.Length = len(data), len(data)
 		out = append(out, Packet{CI: ci, Data: data})
@@ -141,6 +144,10 @@ func Apply(pkts []Packet, o Options) ([]Packet, error) {
 			continue
 		}
 		seq := f.tcp.Seq
+		flow := [2]string{string(f.eth.SrcMAC), fmt.Sprintf("%d>%d", f.tcp.SrcPort, f.tcp.DstPort)}
+		if len(f.payload) > 0 {
+			lastByte[flow] = f.payload[len(f.payload)-1]
+		}
 		if len(f.payload) > 0 && o.Drop > 0 && rng.Float64() < o.Drop {
 			continue
 		}
@@ -154,7 +161,7 @@ func Apply(pkts []Packet, o Options) ([]Packet, error) {
 			pieces = [][2]int{{0, len(f.payload)}}
 		}
 		if len(f.payload) == 0 && f.tcp.ACK && !f.tcp.SYN && !f.tcp.FIN && !f.tcp.RST && rng.Float64() < o.KeepAlive {
-			probe, err := f.serialize(seq-1, []byte{0}, o.VLAN)
+			probe, err := f.serialize(seq-1, []byte{lastByte[flow]}, o.VLAN)
 			if err != nil {
 				return nil, err
 			}
