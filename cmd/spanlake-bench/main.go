@@ -196,7 +196,11 @@ func ingest(bin, capture, wh string, workers int) (time.Duration, float64, summa
 	if err := os.RemoveAll(wh); err != nil {
 		return 0, 0, summary{}, err
 	}
-	cmd := exec.Command(bin, "ingest", "-w", wh, "--workers", strconv.Itoa(workers), "--json", "--progress=false", capture)
+	// All runs share one state directory beside the warehouses: it holds
+	// the key of the keyed hashes (privacy), which must be the same for
+	// warehouses of different worker counts to be comparable byte for byte.
+	state := filepath.Join(filepath.Dir(wh), "state")
+	cmd := exec.Command(bin, "ingest", "-w", wh, "--state", state, "--workers", strconv.Itoa(workers), "--json", "--progress=false", capture)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	t0 := time.Now()
