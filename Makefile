@@ -40,6 +40,7 @@ bench: ## Go benchmarks of every stage, then end to end on synthesised captures 
 
 testdata: ## regenerate the real captures in testdata/captures (root, network namespaces; never run by CI)
 	bash testdata/capture/make-captures.sh
+	bash testdata/capture/make-apache-capture.sh
 
 demo: build ## ingest the bundled sample capture and print its access log
 	./bin/spanlake ingest -w /tmp/spanlake-demo testdata/captures/nginx-basic.pcap
