@@ -147,16 +147,11 @@ var apacheKnownDifferences = map[string]string{
 	"%U": "DirectoryIndex internal redirect (GET / logs /index.html)",
 	// The configured ServerName; spanlake renders Host.
 	"%v": "the configured ServerName",
-	// Without Host (HTTP/1.0) Apache logs its ServerName; for an IPv6
-	// literal Host it logs the address without brackets ([fd99::1] ->
-	// fd99::1), which spanlake could do but does not.
-	"%V": "ServerName without Host; IPv6 Host without brackets (spanlake keeps them)",
-	// Apache logs c->keepalives - 1, and c->keepalives only counts
-	// responses that kept the connection open: the last request of a
-	// connection that closes (Connection: close) logs one less than its
-	// position, which spanlake could do but does not. A 416 also counts
-	// twice in Apache (%k 1 on a connection's first request).
-	"%k": "Apache's keepalives-1 is one less on a closing last request (spanlake: position); 416 counts twice",
+	// Without Host (HTTP/1.0) Apache logs its ServerName.
+	"%V": "ServerName without Host",
+	// A 416 counts twice in Apache's keepalives (%k 1 on a connection's
+	// first request); the closing-request rule is rendered.
+	"%k": "416 counts twice in Apache's keepalives",
 }
 
 // TestApacheFullFormatMatchesApache renders every wire-knowable directive

@@ -260,7 +260,14 @@ func apacheDirective(letter, arg string) (apacheValue, error) {
 		}), nil
 	case "k":
 		return raw(func(r *Record, _ string, _ *time.Location) (string, bool) {
-			return known(strconv.Itoa(max(r.TransDepth-1, 0)))
+			// Apache logs c->keepalives, which counts only the responses
+			// that kept the connection open: a last request whose
+			// response closes it logs one less than its position.
+			n := r.TransDepth - 1
+			if r.HasResponse && responseCloses(r) {
+				n--
+			}
+			return known(strconv.Itoa(max(n, 0)))
 		}), nil
 	case "X":
 		return raw(func(r *Record, _ string, _ *time.Location) (string, bool) {
@@ -275,7 +282,15 @@ func apacheDirective(letter, arg string) (apacheValue, error) {
 	case "v", "V":
 		// The configured ServerName is not on the wire: both render the
 		// request's Host as Apache's UseCanonicalName Off does for %V.
-		return esc(func(r *Record, _ string, _ *time.Location) (string, bool) { return r.Vhost(), r.HasHost }), nil
+		return esc(func(r *Record, _ string, _ *time.Location) (string, bool) {
+			v := r.Vhost()
+			if strings.HasPrefix(v, "[") { // Apache logs an IPv6 literal without brackets
+				if end := strings.IndexByte(v, ']'); end > 0 {
+					v = v[1:end]
+				}
+			}
+			return v, r.HasHost
+		}), nil
 	case "i":
 		if arg == "" {
 			return apacheValue{}, fmt.Errorf("log format: %%i needs a header name: %%{User-Agent}i")
