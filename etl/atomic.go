@@ -2,8 +2,10 @@ package etl
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -66,4 +68,38 @@ func syncDir(dir string) error {
 		return fmt.Errorf("fsync directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// fileTracker remembers the files a run created (as opposed to replaced),
+// so that a run that fails half-way can take them back: a reader then sees
+// the warehouse as it was, not new facts without their dimensions.
+type fileTracker struct {
+	created []string
+}
+
+// write is writeAtomic, remembering dir/name if it did not exist before.
+func (ft *fileTracker) write(dir, name string, fill func(io.Writer) error) error {
+	p := filepath.Join(dir, name)
+	_, statErr := os.Stat(p)
+	if err := writeAtomic(dir, name, fill); err != nil {
+		return err
+	}
+	if ft != nil && errors.Is(statErr, fs.ErrNotExist) {
+		ft.created = append(ft.created, p)
+	}
+	return nil
+}
+
+// rollback removes the files the run created. Files it replaced keep their
+// new content: the old one is gone by then (rename), and the new one is a
+// complete file of the same capture.
+func (ft *fileTracker) rollback() error {
+	var errs []error
+	for _, p := range ft.created {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	ft.created = nil
+	return errors.Join(errs...)
 }

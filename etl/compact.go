@@ -30,6 +30,11 @@ type CompactStats struct {
 // ones are removed: a crash in between leaves identical duplicate rows,
 // which DISTINCT (and the next Compact) remove — never a missing member.
 func Compact(root string) ([]CompactStats, error) {
+	// The caller holds the warehouse lock: temporary files are leftovers
+	// of a killed run.
+	if err := removeTempFiles(root); err != nil {
+		return nil, err
+	}
 	var out []CompactStats
 	for _, step := range []struct {
 		table string

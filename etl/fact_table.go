@@ -18,6 +18,7 @@ type factTable[T any] struct {
 	dir     string // table directory
 	timeOf  func(*T) int64
 	idOf    func(*T) int64 // breaks ties of timeOf, so row order never depends on arrival order
+	files   *fileTracker
 	buf     map[partition][]T
 	next    map[partition]int // next file number per partition
 	written map[string]bool   // files written by this run, relative to dir
@@ -49,7 +50,7 @@ func (t *factTable[T]) flush(p partition) error {
 	rows = t.sorted(rows)
 	name := partFileName(p.source, t.next[p])
 	t.next[p]++
-	if err := writeAtomic(filepath.Join(t.dir, p.dir()), name, func(w io.Writer) error { return writeParquet(w, rows) }); err != nil {
+	if err := t.files.write(filepath.Join(t.dir, p.dir()), name, func(w io.Writer) error { return writeParquet(w, rows) }); err != nil {
 		return err
 	}
 	t.written[filepath.Join(p.dir(), name)] = true

@@ -41,6 +41,7 @@ type Warehouse struct {
 	sources   []*ingest.SourceFile
 	Rows      map[string]int64 // rows written per table, for the run summary
 	privacy   *Privacy
+	files     *fileTracker
 }
 
 // OpenWarehouse prepares a run that writes into root, creating it if needed.
@@ -56,7 +57,7 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 	if err := removeTempFiles(root); err != nil {
 		return nil, err
 	}
-	return &Warehouse{
+	w := &Warehouse{
 		root: root, log: log, dims: map[uint64]*dimSet{}, Rows: map[string]int64{},
 		exchanges: newFactTable(filepath.Join(root, "fact_http_exchange"), func(r *schema.FactHTTPExchange) int64 {
 			if r.RequestTS != 0 {
@@ -75,8 +76,15 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 		params: newFactTable(filepath.Join(root, "http_param"), func(r *schema.HTTPParam) int64 { return r.RequestTS }).
 			withTieBreak(func(r *schema.HTTPParam) int64 { return r.ExchangeID }),
 		bodyBytes: map[partition]int64{},
-	}, nil
+		files:     &fileTracker{},
+	}
+	w.exchanges.files, w.conns.files, w.headers.files, w.bodies.files, w.params.files = w.files, w.files, w.files, w.files, w.files
+	return w, nil
 }
+
+// Rollback removes the files this run created, after a failed Commit (a
+// full disk, say), so readers see the warehouse as it was before the run.
+func (w *Warehouse) Rollback() error { return w.files.rollback() }
 
 var _ ingest.Sink = (*Warehouse)(nil)
 
@@ -210,7 +218,7 @@ func (w *Warehouse) Commit() error {
 			{"dim_content_type", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.contentTypes.rows)) }, len(d.contentTypes.rows)},
 		}
 		for _, s := range steps {
-			if err := writeAtomic(filepath.Join(w.root, s.table), name, s.fill); err != nil {
+			if err := w.files.write(filepath.Join(w.root, s.table), name, s.fill); err != nil {
 				return err
 			}
 			written[filepath.Join(s.table, name)] = true
@@ -220,13 +228,13 @@ func (w *Warehouse) Commit() error {
 	for _, src := range w.sources {
 		name := partFileName(src.Key, 0)
 		row := []schema.DimSourceFile{sourceFileRow(src)}
-		if err := writeAtomic(filepath.Join(w.root, "dim_source_file"), name, func(wr io.Writer) error { return writeParquet(wr, row) }); err != nil {
+		if err := w.files.write(filepath.Join(w.root, "dim_source_file"), name, func(wr io.Writer) error { return writeParquet(wr, row) }); err != nil {
 			return err
 		}
 		written[filepath.Join("dim_source_file", name)] = true
 		w.Rows["dim_source_file"]++
 	}
-	if err := writeAtomic(filepath.Join(w.root, "dim_time"), "part-all.parquet", func(wr io.Writer) error { return writeParquet(wr, timeRows()) }); err != nil {
+	if err := w.files.write(filepath.Join(w.root, "dim_time"), "part-all.parquet", func(wr io.Writer) error { return writeParquet(wr, timeRows()) }); err != nil {
 		return err
 	}
 	w.Rows["dim_time"] = 1440

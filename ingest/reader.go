@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -54,13 +55,14 @@ type PacketReader struct {
 	linkType  layers.LinkType
 	snaplen   uint32
 	lastGood  int64
+	err       error // sticky: the damage (or io.EOF) that ended reading
 }
 
 // OpenPacketReader opens a capture file. The error names the file.
 func OpenPacketReader(path string) (*PacketReader, error) {
 	o, err := openCapture(path)
 	if err != nil {
-		return nil, fmt.Errorf("open capture %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	return newPacketReader(path, o)
 }
@@ -70,9 +72,20 @@ func OpenPacketReader(path string) (*PacketReader, error) {
 func NewPacketReader(name string, r io.Reader, size int64) (*PacketReader, error) {
 	o, err := openStream(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("open capture %s: %w", name, err)
+		return nil, openError(name, err)
 	}
 	return newPacketReader(name, o)
+}
+
+// openError classifies an error from opening a capture: a file that cannot
+// be opened is an operational error, a compression header that cannot be
+// read (a gzip stream cut inside its header) is damage at offset 0.
+func openError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("open capture %s: %w", path, err)
+	}
+	return &CaptureError{Path: path, Err: err}
 }
 
 func newPacketReader(path string, o *openedFile) (*PacketReader, error) {
@@ -121,15 +134,25 @@ func isPcapMagic(b []byte) bool {
 //
 // Ownership: data is valid until the next call to Next.
 func (r *PacketReader) Next() (data []byte, ci gopacket.CaptureInfo, link layers.LinkType, err error) {
+	if r.err != nil {
+		return nil, gopacket.CaptureInfo{}, 0, r.err
+	}
 	data, ci, err = r.src.ZeroCopyReadPacketData()
+	if err == io.EOF && r.file.offset() > r.lastGood {
+		// io.ReadFull reports io.EOF when not one byte of a packet's data
+		// follows its record header: the file was cut after the header.
+		err = io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		if err == io.EOF {
-			return nil, ci, 0, io.EOF
+			r.err = io.EOF
+			return nil, gopacket.CaptureInfo{}, 0, io.EOF
 		}
 		if err == io.ErrUnexpectedEOF {
 			err = fmt.Errorf("file ends inside a packet record (truncated capture): %w", err)
 		}
-		return nil, ci, 0, &CaptureError{Path: r.path, Offset: r.lastGood, Err: err}
+		r.err = &CaptureError{Path: r.path, Offset: r.lastGood, Err: err}
+		return nil, gopacket.CaptureInfo{}, 0, r.err
 	}
 	r.lastGood = r.file.offset()
 	link = r.linkType

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ func ingestCommand() *cli.Command {
 			&cli.IntFlag{Name: "workers", Value: 0, DefaultText: "number of CPUs", Usage: "connections are sharded over this many workers (the output does not depend on it)"},
 			&cli.BoolFlag{Name: "keep-secrets", Usage: "store credentials (Authorization, Cookie, Set-Cookie) and secret parameters as sent instead of as keyed hashes"},
 			&cli.StringFlag{Name: "secret-params", Value: strings.Join(etl.DefaultSecretNames(), ","), Usage: "comma-separated name fragments: a query/form/JSON parameter whose name contains one is secret"},
+			&cli.BoolFlag{Name: "strict", Usage: "stop at the first damaged or unreadable capture with exit code 3 and write nothing (not even the rows of the files before it); the warehouse and the ledger keep their previous state"},
 			&cli.BoolFlag{Name: "json", Usage: "print the run summary as JSON on stdout"},
 			&cli.BoolFlag{Name: "progress", Value: isTerminal(os.Stderr), DefaultText: "on when stderr is a terminal", Usage: "show a progress line on stderr"},
 		},
@@ -101,14 +103,24 @@ func runIngest(c *cli.Context) error {
 		bar = newProgressLine(os.Stderr)
 		opts.Progress = bar.update
 	}
-	sum, err := ingest.Run(c.Context, paths, opts, wh)
+	var sink ingest.Sink = wh
+	if c.Bool("strict") {
+		sink = strictSink{wh}
+	}
+	sum, err := ingest.Run(c.Context, paths, opts, sink)
 	if bar != nil {
 		bar.done()
 	}
 	if err != nil {
+		rollback(wh, log)
 		return fmt.Errorf("ingest: %w", err)
 	}
+	if c.Bool("strict") && sum.BadFiles > 0 { // not committed: the warehouse keeps its previous files
+		rollback(wh, log)
+		return fmt.Errorf("ingest: --strict: %w", errBadInput)
+	}
 	if err := wh.Commit(); err != nil {
+		rollback(wh, log)
 		return fmt.Errorf("ingest: commit warehouse %s: %w", root, err)
 	}
 	if err := ledger.Record(sum.Sources, time.Now()); err != nil {
@@ -117,6 +129,20 @@ func runIngest(c *cli.Context) error {
 	report(c, sum, wh)
 	if sum.BadFiles > 0 {
 		return errBadInput
+	}
+	return nil
+}
+
+// strictSink stops a --strict run at the first damaged file: its error
+// ends ingest.Run before anything is committed.
+type strictSink struct{ ingest.Sink }
+
+func (s strictSink) SourceDone(src *ingest.SourceFile) error {
+	if err := s.Sink.SourceDone(src); err != nil {
+		return err
+	}
+	if src.Err != "" {
+		return fmt.Errorf("--strict: %w: %s", errBadInput, src.Err)
 	}
 	return nil
 }
@@ -164,4 +190,13 @@ func stateDirOf(c *cli.Context) string {
 		return d
 	}
 	return filepath.Join(c.String("warehouse"), etl.MetaDir, "state")
+}
+
+// rollback takes back the files a failed run created (partitions flushed
+// during the run, or part of a commit), so readers see the warehouse as it
+// was before the run.
+func rollback(wh *etl.Warehouse, log *slog.Logger) {
+	if err := wh.Rollback(); err != nil {
+		log.Error("cannot remove the files of the failed run", "err", err)
+	}
 }
