@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -22,13 +21,14 @@ func schemaCommand() *cli.Command {
 				Flags: []cli.Flag{
 					warehouseFlag(),
 					&cli.StringFlag{Name: "dialect", Value: "duckdb", Usage: strings.Join(schema.Dialects(), ", ")},
+					&cli.StringFlag{Name: "dataset", Value: schema.DefaultDataset, Usage: "schema/database/dataset to create the tables in (all but duckdb)"},
 				},
 				Action: func(c *cli.Context) error {
-					root, err := filepath.Abs(c.String("warehouse"))
+					root, err := schema.ResolveRoot(c.String("warehouse")) // keeps s3://, gs:// URLs
 					if err != nil {
 						return err
 					}
-					if err := schema.WriteDDL(c.App.Writer, c.String("dialect"), root); err != nil {
+					if err := schema.WriteDDL(c.App.Writer, c.String("dialect"), root, schema.Dataset(c.String("dataset"))); err != nil {
 						return usagef("schema ddl: %w", err)
 					}
 					return nil
@@ -38,6 +38,7 @@ func schemaCommand() *cli.Command {
 				Name:      "describe",
 				Usage:     "print the data dictionary (all tables, or one)",
 				ArgsUsage: "[TABLE]",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "markdown", Usage: "print Markdown (schema/DATA_DICTIONARY.md)"}},
 				Action: func(c *cli.Context) error {
 					tables := schema.Tables()
 					if c.NArg() > 0 {
@@ -46,6 +47,9 @@ func schemaCommand() *cli.Command {
 							return usagef("schema describe: unknown table %q", c.Args().First())
 						}
 						tables = []schema.Table{t}
+					}
+					if c.Bool("markdown") {
+						return schema.WriteDictionary(c.App.Writer, tables...)
 					}
 					tw := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
 					for _, t := range tables {

@@ -1,0 +1,14 @@
+CREATE OR REPLACE VIEW fact_http_exchange AS SELECT * FROM read_parquet('/srv/spanlake/warehouse/fact_http_exchange/**/*.parquet', hive_partitioning = true, union_by_name = true);
+CREATE OR REPLACE VIEW fact_tcp_connection AS SELECT * FROM read_parquet('/srv/spanlake/warehouse/fact_tcp_connection/**/*.parquet', hive_partitioning = true, union_by_name = true);
+CREATE OR REPLACE VIEW http_header AS SELECT * FROM read_parquet('/srv/spanlake/warehouse/http_header/**/*.parquet', hive_partitioning = true, union_by_name = true);
+CREATE OR REPLACE VIEW http_body AS SELECT * FROM read_parquet('/srv/spanlake/warehouse/http_body/**/*.parquet', hive_partitioning = true, union_by_name = true);
+CREATE OR REPLACE VIEW http_param AS SELECT * FROM read_parquet('/srv/spanlake/warehouse/http_param/**/*.parquet', hive_partitioning = true, union_by_name = true);
+CREATE OR REPLACE VIEW dim_date AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_date/**/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW dim_time AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_time/**/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW dim_endpoint AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_endpoint/**/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW dim_vhost AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_vhost/**/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW dim_url AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_url/**/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW dim_user_agent AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_user_agent/**/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW dim_referrer AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_referrer/**/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW dim_content_type AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_content_type/**/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW dim_source_file AS SELECT DISTINCT * FROM read_parquet('/srv/spanlake/warehouse/dim_source_file/**/*.parquet', union_by_name = true);
