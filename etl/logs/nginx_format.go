@@ -262,6 +262,8 @@ func nginxBuiltin(name string) (nginxValue, error) {
 		return func(r *Record, _ *time.Location) (string, bool) { return r.Method, r.HasRequest }, nil
 	case "request_uri":
 		return func(r *Record, _ *time.Location) (string, bool) { return r.URI, r.HasRequest }, nil
+	case "uri", "document_uri":
+		return func(r *Record, _ *time.Location) (string, bool) { return normalizedURI(r.URI), r.HasRequest }, nil
 	case "args", "query_string":
 		return func(r *Record, _ *time.Location) (string, bool) { return r.Query, r.HasQuery }, nil
 	case "server_protocol":

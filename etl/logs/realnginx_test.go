@@ -22,7 +22,8 @@ const captureDir = "../../testdata/captures"
 // compares each with what nginx itself logged, exchange by exchange
 // (matched on client port and $connection_requests). Known, documented
 // differences: nginx's clocks ($time_local, $msec, $request_time), its
-// $connection counter and $uri are not compared; $host is "-" where nginx
+// $connection counter are not compared; $uri differs where nginx's index
+// module redirected internally ("/" became "/index.html"); $host is "-" where nginx
 // logged its configured server_name (no Host header); $request_length may
 // exceed nginx's where nginx answered without reading the request body.
 func TestNginxVariablesMatchRealNginx(t *testing.T) {
@@ -53,6 +54,7 @@ func TestNginxVariablesMatchRealNginx(t *testing.T) {
 		{15, "$bytes_sent"}, {16, "$request_length"}, {18, "$host"}, {19, "$server_addr"}, {20, "$server_port"},
 		{22, "$connection_requests"}, {23, "$pipe"}, {24, `"$http_referer"`}, {25, `"$http_user_agent"`},
 		{27, "$request_completion"}, {28, "$http_host"},
+		{10, "$uri"}, // last, so the column positions used by key() stay put
 	}
 	var names []string
 	for _, c := range cols {
@@ -94,6 +96,8 @@ func TestNginxVariablesMatchRealNginx(t *testing.T) {
 				known++
 			case c.name == "$request_length" && atoi(got[i]) > atoi(want):
 				known++
+			case c.name == "$uri" && strings.HasSuffix(got[i], "/") && want == got[i]+"index.html":
+				known++ // nginx's index module redirected internally: not on the wire
 			default:
 				t.Errorf("%s on %s %s: got %q, nginx %q", c.name, theirs[1], theirs[6], got[i], want)
 			}
