@@ -117,9 +117,9 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 		withAnomalies.Anomalies = append(slices.Clip(ex.Anomalies), detail.anomalies...)
 		ex = &withAnomalies
 	}
-	row := exchangeRow(ex, int64(key), w.dimsOf(key))
+	row := exchangeRow(ex, int64(key), w.dimsOf(storageKeyOf(src)))
 	w.privacy.redact(&row, &detail)
-	part := partitionOf(key, exchangeTime(ex))
+	part := partitionOf(storageKeyOf(src), exchangeTime(ex))
 	w.Rows["fact_http_exchange"]++
 	if err := w.exchanges.add(part, row); err != nil {
 		return err
@@ -166,9 +166,9 @@ func (w *Warehouse) addDetail(part partition, d detailRows) error {
 // Connection implements ingest.Sink.
 func (w *Warehouse) Connection(rec *reassembly.ConnRecord, exchanges int, src *ingest.SourceFile) error {
 	key := sourceKeyOf(src)
-	row := connectionRow(rec, exchanges, int64(key), w.dimsOf(key))
+	row := connectionRow(rec, exchanges, int64(key), w.dimsOf(storageKeyOf(src)))
 	w.Rows["fact_tcp_connection"]++
-	return w.conns.add(partitionOf(key, rec.Info.FirstSeen.UTC()), row)
+	return w.conns.add(partitionOf(storageKeyOf(src), rec.Info.FirstSeen.UTC()), row)
 }
 
 // SourceDone implements ingest.Sink.

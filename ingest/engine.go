@@ -20,7 +20,7 @@ type inlineEngine struct {
 func newInlineEngine(d *driver, rcfg reassembly.Config, hcfg *http1.Config) *inlineEngine {
 	e := &inlineEngine{d: d}
 	e.asm = reassembly.New(rcfg, func(info *reassembly.ConnInfo) reassembly.Handler {
-		c := &connHandler{out: e, sources: &d.sources}
+		c := &connHandler{out: e, sources: &d.sources, skip: d.carriedWritten(info.ID)}
 		c.ConnParser = http1.NewConnParser(info, hcfg, c.exchange)
 		return c
 	})
@@ -48,6 +48,10 @@ func (e *inlineEngine) endFile(src *SourceFile) error {
 }
 
 func (e *inlineEngine) finish() error {
+	if o := e.d.carry; o != nil && o.Out {
+		e.d.sum.Carried, e.d.sum.CarryOverflow = detachCarried(e.asm, o, 1)
+		sortCarried(e.d.sum.Carried)
+	}
 	e.asm.Flush()
 	return e.err
 }
@@ -87,10 +91,16 @@ type connHandler struct {
 	out       output
 	sources   *sourceIndex // the files read when the current packet was read
 	exchanges int
+	// skip is the number of this connection's exchanges an earlier run
+	// already wrote: a connection carried over (carry.go) replays them.
+	skip int
 }
 
 func (c *connHandler) exchange(ex *http1.Exchange) {
 	c.exchanges++
+	if c.exchanges <= c.skip {
+		return
+	}
 	c.out.exchange(ex, c.sources.lookup(exchangeStart(ex)))
 }
 

@@ -39,6 +39,9 @@ type Options struct {
 	// Workers is the number of shards connections are spread over (by a
 	// hash of their endpoints); 0 means runtime.NumCPU().
 	Workers int
+	// Carry, when set, replays the previous run's checkpoint first and/or
+	// carries this run's open connections over to the next (carry.go).
+	Carry *CarryOptions
 }
 
 // Progress is a snapshot for progress displays.
@@ -58,6 +61,11 @@ type Summary struct {
 	Exchanges       uint64
 	Elapsed         time.Duration
 	Sources         []*SourceFile
+	// Carried are the connections detached for the next run, ordered by
+	// first packet (with CarryOptions.Out); CarryOverflow counts open
+	// connections too big to carry, closed instead.
+	Carried       []CarriedConn
+	CarryOverflow int
 }
 
 // Run ingests the capture files at paths (already expanded) in packet-time
@@ -82,7 +90,7 @@ func Run(ctx context.Context, paths []string, opts Options, sink Sink) (*Summary
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	d := &driver{sink: sink, sum: &Summary{}}
+	d := &driver{sink: sink, sum: &Summary{}, carry: opts.Carry}
 	var eng engine
 	if workers == 1 {
 		eng = newInlineEngine(d, opts.Reassembly, &httpCfg)
@@ -129,6 +137,11 @@ func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log 
 		}
 	}
 	var pkt reassembly.Packet
+	if d.carry != nil && d.carry.In != nil {
+		if err := d.replayCarry(ctx, d.carry.In, log, eng, &pkt); err != nil {
+			return err
+		}
+	}
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -223,6 +236,16 @@ type driver struct {
 	// exchanges is atomic because progress reports read it while reading.
 	exchanges   atomic.Uint64
 	connections uint64
+	carry       *CarryOptions // nil without carry-over
+}
+
+// carriedWritten is the number of exchanges of connection id that an
+// earlier run wrote (0 unless it was carried over).
+func (d *driver) carriedWritten(id uint64) int {
+	if d.carry == nil || d.carry.In == nil {
+		return 0
+	}
+	return d.carry.In.Written[id]
 }
 
 func (d *driver) fail(log *slog.Logger, src *SourceFile, err error) {

@@ -99,6 +99,9 @@ type shard struct {
 	last    time.Time // latest capture time fed to asm
 	tick    reassembly.Packet
 	aborted *atomic.Bool
+
+	carried       []CarriedConn // detached at the end (carry.go)
+	carryOverflow int
 }
 
 func newShardedEngine(d *driver, n int, rcfg reassembly.Config, hcfg *http1.Config) *shardedEngine {
@@ -116,7 +119,7 @@ func newShardedEngine(d *driver, n int, rcfg reassembly.Config, hcfg *http1.Conf
 			if info.VLAN == tickVLAN {
 				return tickHandler{}
 			}
-			c := &connHandler{out: s, sources: &s.sources}
+			c := &connHandler{out: s, sources: &s.sources, skip: d.carriedWritten(info.ID)}
 			c.ConnParser = http1.NewConnParser(info, hcfg, c.exchange)
 			return c
 		})
@@ -231,6 +234,11 @@ func (e *shardedEngine) finish() error {
 		close(e.shards[i].in)
 	}
 	<-e.done
+	for _, s := range e.shards {
+		e.d.sum.Carried = append(e.d.sum.Carried, s.carried...)
+		e.d.sum.CarryOverflow += s.carryOverflow
+	}
+	sortCarried(e.d.sum.Carried)
 	return e.err
 }
 
@@ -323,6 +331,9 @@ func (s *shard) run() {
 		}
 	}
 	if !s.aborted.Load() {
+		if o := s.e.d.carry; o != nil && o.Out {
+			s.carried, s.carryOverflow = detachCarried(s.asm, o, len(s.e.shards))
+		}
 		s.asm.Flush()
 		s.flush()
 	}

@@ -36,6 +36,12 @@ type SourceFile struct {
 	// its end; ErrOffset is where it was found.
 	Err       string
 	ErrOffset int64
+
+	// Carry is non-zero for a capture ingested by an earlier run whose
+	// open connections this run completes from a checkpoint (carry.go):
+	// the ID of that checkpoint. Such a file is not read again; the rows
+	// attributed to it are stored apart from the ones its own run wrote.
+	Carry uint64
 }
 
 // sourceKey derives SourceFile.Key.

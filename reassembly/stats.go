@@ -8,10 +8,13 @@ type Stats struct {
 	ConnectionsCreated uint64
 	ConnectionsClosed  uint64 // Close calls, whatever the reason
 	ConnectionsEvicted uint64 // open connections closed to make room (CloseReason "evicted")
-	IdleTimeouts       uint64 // CloseReason "idle_timeout"
-	PortReuses         uint64 // SYN with a new ISN ended a closing connection
-	SynRetransmissions uint64 // SYN (or SYN-ACK) with the ISN already seen
-	OpenConnections    int    // connections in the table now
+	// ConnectionsDetached counts connections taken out of the table by
+	// Detach, to be carried over to the next run (checkpoint.go).
+	ConnectionsDetached uint64
+	IdleTimeouts        uint64 // CloseReason "idle_timeout"
+	PortReuses          uint64 // SYN with a new ISN ended a closing connection
+	SynRetransmissions  uint64 // SYN (or SYN-ACK) with the ISN already seen
+	OpenConnections     int    // connections in the table now
 
 	Gaps       uint64 // Gap events delivered
 	GapBytes   uint64 // bytes reported missing

@@ -216,18 +216,7 @@ func TestIncrementalRuns(t *testing.T) {
 	if err != nil || len(src) < 3 {
 		t.Fatalf("rotated capture: %v %v", src, err)
 	}
-	copyTo := func(p string) {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst := filepath.Join(spool, filepath.Base(p))
-		if err := os.WriteFile(dst, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		old := time.Now().Add(-time.Hour) // settled
-		os.Chtimes(dst, old, old)
-	}
+	copyTo := func(p string) { copySettled(t, p, spool, time.Now().Add(-time.Hour)) }
 	wh := t.TempDir()
 	for _, p := range src[:2] {
 		copyTo(p)

@@ -28,6 +28,8 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "incremental", Usage: "skip captures the ledger lists, and leave files still being written for the next run (for cron/systemd timers)"},
 			&cli.DurationFlag{Name: "settle", Value: 60 * time.Second, Usage: "with --incremental: a file modified more recently than this is still being written"},
 			&cli.BoolFlag{Name: "include-newest", Usage: "with --incremental: also take the newest file of each directory (by default tcpdump is assumed to be writing it)"},
+			&cli.Int64Flag{Name: "carry-max-bytes", Value: ingest.DefaultCarryMaxTotalBytes, Usage: "with --incremental: connections still open at the end of a run are carried over to the next (their packets are kept in the state directory, at most this many bytes; a connection over 32 MiB is closed instead); 0 turns carry-over off"},
+			&cli.BoolFlag{Name: "finish", Usage: "with --incremental: the capture has ended; close the connections carried over instead of carrying them on"},
 			&cli.IntFlag{Name: "workers", Value: 0, DefaultText: "number of CPUs", Usage: "connections are sharded over this many workers (the output does not depend on it)"},
 			&cli.BoolFlag{Name: "keep-secrets", Usage: "store credentials (Authorization, Cookie, Set-Cookie) and secret parameters as sent instead of as keyed hashes"},
 			&cli.StringFlag{Name: "secret-params", Value: strings.Join(etl.DefaultSecretNames(), ","), Usage: "comma-separated name fragments: a query/form/JSON parameter whose name contains one is secret"},
@@ -69,9 +71,22 @@ func runIngest(c *cli.Context) error {
 		}
 		log.Info("incremental selection", "new", len(sel.Process), "already_ingested", len(sel.Done), "waiting", len(sel.Waiting))
 		paths = sel.Process
-		if len(paths) == 0 {
+	}
+	var carry *ingest.CarryStore
+	var carryIn *ingest.CarryIn
+	if c.Bool("incremental") && c.Int64("carry-max-bytes") > 0 {
+		if carry, err = ingest.OpenCarryStore(stateDir); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		if carryIn, err = carry.Load(ledger); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	if len(paths) == 0 && (carryIn == nil || !c.Bool("finish")) {
+		if c.Bool("incremental") {
 			return nil
 		}
+		return usagef("ingest: no capture files found")
 	}
 	wh, err := etl.OpenWarehouse(root, log)
 	if err != nil {
@@ -96,6 +111,11 @@ func runIngest(c *cli.Context) error {
 		return usagef("ingest: --workers must not be negative")
 	}
 	opts := ingest.Options{Logger: log, Workers: c.Int("workers")}
+	if carry != nil {
+		total := c.Int64("carry-max-bytes")
+		opts.Carry = &ingest.CarryOptions{In: carryIn, Out: !c.Bool("finish"),
+			MaxConnBytes: min(ingest.DefaultCarryMaxConnBytes, total), MaxTotalBytes: total}
+	}
 	opts.HTTP.RequestBodyLimit = c.Int("request-body-limit")
 	opts.HTTP.ResponseBodyLimit = c.Int("response-body-limit")
 	var bar *progressLine
@@ -119,12 +139,29 @@ func runIngest(c *cli.Context) error {
 		rollback(wh, log)
 		return fmt.Errorf("ingest: --strict: %w", errBadInput)
 	}
+	var carrySeq int64
+	if carry != nil {
+		if carrySeq, err = carry.Save(carryIn, sum, time.Now()); err != nil {
+			rollback(wh, log)
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
 	if err := wh.Commit(); err != nil {
 		rollback(wh, log)
 		return fmt.Errorf("ingest: commit warehouse %s: %w", root, err)
 	}
 	if err := ledger.Record(sum.Sources, time.Now()); err != nil {
 		return fmt.Errorf("ingest: %w", err)
+	}
+	if carry != nil {
+		// Only now, with the ledger recorded, is the new checkpoint the
+		// valid one; the older ones can go.
+		if err := carry.Prune(carrySeq); err != nil {
+			log.Warn("cannot remove old carry-over checkpoints", "err", err)
+		}
+		if len(sum.Carried) > 0 || sum.CarryOverflow > 0 {
+			log.Info("connections carried over to the next run", "connections", len(sum.Carried), "too_big_to_carry", sum.CarryOverflow)
+		}
 	}
 	report(c, sum, wh)
 	if sum.BadFiles > 0 {
@@ -157,6 +194,8 @@ type runSummary struct {
 	Connections uint64           `json:"connections"`
 	Exchanges   uint64           `json:"exchanges"`
 	Rows        map[string]int64 `json:"rows"`
+	Carried     int              `json:"carried_connections"`
+	CarryOver   int              `json:"carry_overflow"`
 	ElapsedSec  float64          `json:"elapsed_seconds"`
 	MBPerSec    float64          `json:"mb_per_second"`
 	Errors      []string         `json:"errors,omitempty"`
@@ -164,7 +203,8 @@ type runSummary struct {
 
 func report(c *cli.Context, sum *ingest.Summary, wh *etl.Warehouse) {
 	s := runSummary{Files: sum.Files, BadFiles: sum.BadFiles, Bytes: sum.Bytes, Packets: sum.Decode.Packets, TCPPackets: sum.Decode.TCP,
-		Connections: sum.Connections, Exchanges: sum.Exchanges, Rows: wh.Rows, ElapsedSec: sum.Elapsed.Seconds()}
+		Connections: sum.Connections, Exchanges: sum.Exchanges, Rows: wh.Rows, ElapsedSec: sum.Elapsed.Seconds(),
+		Carried: len(sum.Carried), CarryOver: sum.CarryOverflow}
 	if secs := sum.Elapsed.Seconds(); secs > 0 {
 		s.MBPerSec = float64(sum.Bytes) / 1e6 / secs
 	}
