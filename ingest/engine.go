@@ -59,7 +59,7 @@ func (e *inlineEngine) finish() error {
 func (e *inlineEngine) abort() {}
 
 func (e *inlineEngine) exchange(ex *http1.Exchange, src *SourceFile) {
-	e.d.exchanges.Add(1)
+	e.d.countExchange(ex)
 	if e.err != nil {
 		return
 	}
@@ -69,7 +69,7 @@ func (e *inlineEngine) exchange(ex *http1.Exchange, src *SourceFile) {
 }
 
 func (e *inlineEngine) connection(rec *reassembly.ConnRecord, exchanges int, src *SourceFile) {
-	e.d.connections++
+	e.d.countConnection(rec)
 	if e.err != nil {
 		return
 	}

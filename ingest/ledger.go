@@ -17,7 +17,8 @@ type LedgerEntry struct {
 	Path        string    `json:"path"`
 	Size        int64     `json:"size"`
 	ModTime     time.Time `json:"mtime"`
-	Key         string    `json:"key"` // SourceFile.Key in hex
+	Key         string    `json:"key"`                     // SourceFile.Key in hex
+	ContentHash string    `json:"content_xxh64,omitempty"` // xxHash64 of the stored bytes, in hex
 	FirstPacket time.Time `json:"first_packet,omitzero"`
 	LastPacket  time.Time `json:"last_packet,omitzero"`
 	Packets     uint64    `json:"packets"`
@@ -89,7 +90,7 @@ func (l *Ledger) Record(sources []*SourceFile, now time.Time) error {
 		if err != nil {
 			continue // gone since: nothing to skip next time
 		}
-		e := LedgerEntry{Path: s.Path, Size: st.Size(), ModTime: st.ModTime().UTC(), Key: fmt.Sprintf("%016x", s.Key),
+		e := LedgerEntry{Path: s.Path, Size: st.Size(), ModTime: st.ModTime().UTC(), Key: fmt.Sprintf("%016x", s.Key), ContentHash: contentHashHex(s),
 			FirstPacket: s.FirstPacket, LastPacket: s.LastPacket, Packets: s.Decode.Packets, Result: "ok", IngestedAt: now.UTC()}
 		if s.Err != "" {
 			e.Result, e.Error = "damaged", s.Err
@@ -108,6 +109,13 @@ func (l *Ledger) Record(sources []*SourceFile, now time.Time) error {
 		return fmt.Errorf("fsync ledger: %w", err)
 	}
 	return nil
+}
+
+func contentHashHex(s *SourceFile) string {
+	if s.ContentHash == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%016x", s.ContentHash)
 }
 
 // Selection is what an incremental run does with its candidate files.

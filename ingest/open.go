@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -45,12 +46,38 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// hashingReader hashes everything read through it. xxHash64 runs at
+// memory speed, so the content hash costs nothing next to the packet
+// decoding; it identifies a file's bytes, it does not defend against
+// someone forging a collision (the ledger is not a security boundary).
+type hashingReader struct {
+	r io.Reader
+	h *xxhash.Digest
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	return n, err
+}
+
+// contentHash reads what is left of the stored file (after damage, or
+// bytes past the end of a compressed stream) and returns the xxHash64 of
+// all of it.
+func (o *openedFile) contentHash() (uint64, error) {
+	if _, err := io.Copy(io.Discard, o.hashed); err != nil {
+		return 0, err
+	}
+	return o.hashed.h.Sum64(), nil
+}
+
 // openedFile is a capture file opened for reading, decompressed if needed.
 type openedFile struct {
 	size        int64
 	compression Compression
 	closers     []func() error
 	counter     *countingReader // counts decompressed bytes consumed by the capture reader
+	hashed      *hashingReader  // hashes the bytes as stored (before decompression)
 	stream      *bufio.Reader   // what the capture reader reads
 }
 
@@ -86,8 +113,8 @@ func openCapture(path string) (*openedFile, error) {
 // first bytes (never from a file name, so a rotated "capture.pcap3" that is
 // in fact gzip'd is still read).
 func openStream(in io.Reader, size int64) (*openedFile, error) {
-	o := &openedFile{size: size, compression: CompressionNone}
-	raw := bufio.NewReaderSize(in, readBufferSize)
+	o := &openedFile{size: size, compression: CompressionNone, hashed: &hashingReader{r: in, h: xxhash.New()}}
+	raw := bufio.NewReaderSize(o.hashed, readBufferSize)
 	head, _ := raw.Peek(4)
 	var r io.Reader = raw
 	switch {

@@ -179,6 +179,10 @@ func (r *PacketReader) Size() int64 { return r.file.size }
 // Offset is the number of decompressed bytes read so far.
 func (r *PacketReader) Offset() int64 { return r.lastGood }
 
+// ContentHash returns the xxHash64 of the file's stored bytes, reading
+// whatever the packets did not (call it after the last Next).
+func (r *PacketReader) ContentHash() (uint64, error) { return r.file.contentHash() }
+
 // Close closes the file.
 func (r *PacketReader) Close() error { return r.file.Close() }
 

@@ -59,8 +59,12 @@ type Summary struct {
 	Decode          DecodeStats
 	Connections     uint64
 	Exchanges       uint64
-	Elapsed         time.Duration
-	Sources         []*SourceFile
+	// GapBytes and Gaps total the bytes lost to capture gaps and the gap
+	// events, over both directions of every connection; Anomalies counts
+	// the anomaly codes recorded on exchanges and connections.
+	GapBytes, Gaps, Anomalies uint64
+	Elapsed                   time.Duration
+	Sources                   []*SourceFile
 	// Carried are the connections detached for the next run, ordered by
 	// first packet (with CarryOptions.Out); CarryOverflow counts open
 	// connections too big to carry, closed instead.
@@ -202,6 +206,9 @@ func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log 
 		}
 		src.Bytes = r.Offset()
 		src.Decode = dec.Stats
+		if h, err := r.ContentHash(); err == nil {
+			src.ContentHash = h
+		}
 		r.Close()
 		d.sum.Bytes += src.Bytes
 		d.sum.Decode.add(dec.Stats)
@@ -237,6 +244,21 @@ type driver struct {
 	exchanges   atomic.Uint64
 	connections uint64
 	carry       *CarryOptions // nil without carry-over
+}
+
+// countExchange and countConnection total what reaches the sink.
+func (d *driver) countExchange(ex *http1.Exchange) {
+	d.exchanges.Add(1)
+	d.sum.Anomalies += uint64(len(ex.Anomalies))
+}
+
+func (d *driver) countConnection(rec *reassembly.ConnRecord) {
+	d.connections++
+	d.sum.Anomalies += uint64(len(rec.Anomalies))
+	for dir := range rec.MissedBytes {
+		d.sum.GapBytes += rec.MissedBytes[dir]
+		d.sum.Gaps += rec.Gaps[dir]
+	}
 }
 
 // carriedWritten is the number of exchanges of connection id that an

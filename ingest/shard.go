@@ -264,14 +264,14 @@ func (e *shardedEngine) collect() {
 			m := &msgs[i]
 			switch {
 			case m.ex != nil:
-				e.d.exchanges.Add(1)
+				e.d.countExchange(m.ex)
 				if e.err == nil {
 					if err := e.d.sink.Exchange(m.ex, m.src); err != nil {
 						e.fail(fmt.Errorf("write exchange: %w", err))
 					}
 				}
 			case m.rec != nil:
-				e.d.connections++
+				e.d.countConnection(m.rec)
 				if e.err == nil {
 					if err := e.d.sink.Connection(m.rec, m.n, m.src); err != nil {
 						e.fail(fmt.Errorf("write connection: %w", err))

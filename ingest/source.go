@@ -24,7 +24,8 @@ type SourceFile struct {
 	LinkType    string
 
 	FirstPacket, LastPacket time.Time
-	Bytes                   int64 // capture bytes read (after decompression)
+	Bytes                   int64  // capture bytes read (after decompression)
+	ContentHash             uint64 // xxHash64 of the file as stored (0 if it could not be read)
 	Decode                  DecodeStats
 
 	// AcksSeen and AcksForUnseenData estimate capture loss the way Zeek's

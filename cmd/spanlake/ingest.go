@@ -36,6 +36,7 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "strict", Usage: "stop at the first damaged or unreadable capture with exit code 3 and write nothing (not even the rows of the files before it); the warehouse and the ledger keep their previous state"},
 			&cli.BoolFlag{Name: "json", Usage: "print the run summary as JSON on stdout"},
 			&cli.BoolFlag{Name: "progress", Value: isTerminal(os.Stderr), DefaultText: "on when stderr is a terminal", Usage: "show a progress line on stderr"},
+			&cli.DurationFlag{Name: "progress-log-interval", Value: 30 * time.Second, Usage: "without --progress: log a progress line (info level) this often; 0 turns it off"},
 		},
 		Action: runIngest,
 	}
@@ -122,6 +123,8 @@ func runIngest(c *cli.Context) error {
 	if c.Bool("progress") {
 		bar = newProgressLine(os.Stderr)
 		opts.Progress = bar.update
+	} else if every := c.Duration("progress-log-interval"); every > 0 {
+		opts.Progress = progressLog(log, every, time.Now)
 	}
 	var sink ingest.Sink = wh
 	if c.Bool("strict") {
@@ -193,6 +196,9 @@ type runSummary struct {
 	TCPPackets  uint64           `json:"tcp_packets"`
 	Connections uint64           `json:"connections"`
 	Exchanges   uint64           `json:"exchanges"`
+	Gaps        uint64           `json:"gaps"`
+	GapBytes    uint64           `json:"gap_bytes"`
+	Anomalies   uint64           `json:"anomalies"`
 	Rows        map[string]int64 `json:"rows"`
 	Carried     int              `json:"carried_connections"`
 	CarryOver   int              `json:"carry_overflow"`
@@ -201,9 +207,22 @@ type runSummary struct {
 	Errors      []string         `json:"errors,omitempty"`
 }
 
+// rowTotal is the number of fact and detail rows written (dimensions and
+// dim_time aside).
+func (s runSummary) rowTotal() int64 {
+	var n int64
+	for table, rows := range s.Rows {
+		if !strings.HasPrefix(table, "dim_") {
+			n += rows
+		}
+	}
+	return n
+}
+
 func report(c *cli.Context, sum *ingest.Summary, wh *etl.Warehouse) {
 	s := runSummary{Files: sum.Files, BadFiles: sum.BadFiles, Bytes: sum.Bytes, Packets: sum.Decode.Packets, TCPPackets: sum.Decode.TCP,
 		Connections: sum.Connections, Exchanges: sum.Exchanges, Rows: wh.Rows, ElapsedSec: sum.Elapsed.Seconds(),
+		Gaps: sum.Gaps, GapBytes: sum.GapBytes, Anomalies: sum.Anomalies,
 		Carried: len(sum.Carried), CarryOver: sum.CarryOverflow}
 	if secs := sum.Elapsed.Seconds(); secs > 0 {
 		s.MBPerSec = float64(sum.Bytes) / 1e6 / secs
@@ -220,7 +239,8 @@ func report(c *cli.Context, sum *ingest.Summary, wh *etl.Warehouse) {
 		return
 	}
 	logger(c).Info("ingest finished", "files", s.Files, "bad_files", s.BadFiles, "packets", s.Packets,
-		"connections", s.Connections, "exchanges", s.Exchanges, "elapsed", sum.Elapsed.Round(time.Millisecond),
+		"connections", s.Connections, "exchanges", s.Exchanges, "gaps", s.Gaps, "gap_bytes", s.GapBytes, "anomalies", s.Anomalies,
+		"rows", s.rowTotal(), "elapsed", sum.Elapsed.Round(time.Millisecond),
 		"MB/s", fmt.Sprintf("%.1f", s.MBPerSec))
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -41,3 +42,17 @@ func (p *progressLine) update(pr ingest.Progress) {
 }
 
 func (p *progressLine) done() { fmt.Fprint(p.w, "\r\x1b[K") }
+
+// progressLog returns a Progress callback that logs one line at most every
+// interval: what a run nobody watches on a terminal (a systemd timer) shows
+// in its journal.
+func progressLog(log *slog.Logger, every time.Duration, now func() time.Time) func(ingest.Progress) {
+	last := now()
+	return func(p ingest.Progress) {
+		if t := now(); t.Sub(last) >= every {
+			last = t
+			log.Info("ingest progress", "file", p.File, "files_done", p.FileIndex, "files", p.Files,
+				"bytes", p.Bytes, "total_bytes", p.TotalBytes, "packets", p.Packets, "exchanges", p.Exchanges)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/klauspost/compress/gzip"
+)
+
+// TestLedgerRecordsContentHash: the ledger's content hash is the xxHash64
+// of the file as stored — compressed or not, read to its end or stopped by
+// damage — and Done recognises the recorded file.
+func TestLedgerRecordsContentHash(t *testing.T) {
+	plain, err := os.ReadFile("../testdata/captures/nginx-rotated.pcap4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(plain)
+	zw.Close()
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"plain.pcap":     plain,
+		"packed.pcap.gz": append(gz.Bytes(), "trailing junk"...), // bytes after the gzip stream count too
+		"cut.pcap":       plain[:len(plain)/2+7],                 // damaged: the rest is still hashed
+	}
+	var paths []string
+	for name, b := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	sum, err := Run(context.Background(), paths, Options{Workers: 1}, &collectSink{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	l, err := OpenLedger(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Record(sum.Sources, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	l, err = OpenLedger(state) // read back from disk
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		e, ok := l.entries[p]
+		if !ok {
+			t.Fatalf("%s not in the ledger", p)
+		}
+		want := xxhash.Sum64(files[filepath.Base(p)])
+		if e.ContentHash != fmt.Sprintf("%016x", want) {
+			t.Errorf("%s: content hash %s, want %016x", filepath.Base(p), e.ContentHash, want)
+		}
+		st, _ := os.Stat(p)
+		if !l.Done(p, st.Size(), st.ModTime().UTC()) {
+			t.Errorf("%s: Done = false after Record", p)
+		}
+	}
+	if e := l.entries[filepath.Join(dir, "cut.pcap")]; e.Result != "damaged" {
+		t.Errorf("cut.pcap result %q, want damaged", e.Result)
+	}
+}
