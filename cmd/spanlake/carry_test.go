@@ -90,6 +90,18 @@ func copySettled(t *testing.T, p, dir string, mtime time.Time) {
 	}
 }
 
+// copyFile copies src to dst (0600: it is used for the privacy key).
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // diffSorted returns the elements only in a and only in b (multisets).
 func diffSorted(a, b []string) (onlyA, onlyB []string) {
 	i, j := 0, 0
@@ -168,16 +180,10 @@ func TestCarryOverSurvivesCrashes(t *testing.T) {
 		filepath.Join(captureDir, "nginx-rotated.pcap*")).CombinedOutput(); err != nil {
 		t.Fatalf("one run: %v\n%s", err, out)
 	}
-	key, err := os.ReadFile(filepath.Join(state, "one", "secret.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for trial := 0; trial < 3; trial++ {
 		spool, wh, st := t.TempDir(), t.TempDir(), t.TempDir()
-		if err := os.WriteFile(filepath.Join(st, "secret.key"), key, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		copyFile(t, filepath.Join(state, "one", "secret.key"), filepath.Join(st, "secret.key"))
 		args := []string{"--log-level", "error", "ingest", "--incremental", "--include-newest", "-w", wh, "--state", st, spool}
 		for i, p := range src {
 			copySettled(t, p, spool, time.Now().Add(-time.Hour+time.Duration(i)*time.Second))
