@@ -20,7 +20,7 @@ func ingestCommand() *cli.Command {
 		Name:      "ingest",
 		Usage:     "read capture files and write the warehouse",
 		ArgsUsage: "PATH...  (capture files, directories or globs; pcap or pcapng, optionally gzip or zstd compressed)",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			warehouseFlag(),
 			&cli.IntFlag{Name: "request-body-limit", Value: 64 << 10, Usage: "bytes of each request body to keep"},
 			&cli.IntFlag{Name: "response-body-limit", Value: 0, Usage: "bytes of each response body to keep"},
@@ -37,7 +37,7 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the run summary as JSON on stdout"},
 			&cli.BoolFlag{Name: "progress", Value: isTerminal(os.Stderr), DefaultText: "on when stderr is a terminal", Usage: "show a progress line on stderr"},
 			&cli.DurationFlag{Name: "progress-log-interval", Value: 30 * time.Second, Usage: "without --progress: log a progress line (info level) this often; 0 turns it off"},
-		},
+		}, limitFlags()...),
 		Action: runIngest,
 	}
 }
@@ -117,8 +117,9 @@ func runIngest(c *cli.Context) error {
 		opts.Carry = &ingest.CarryOptions{In: carryIn, Out: !c.Bool("finish"),
 			MaxConnBytes: min(ingest.DefaultCarryMaxConnBytes, total), MaxTotalBytes: total}
 	}
-	opts.HTTP.RequestBodyLimit = c.Int("request-body-limit")
-	opts.HTTP.ResponseBodyLimit = c.Int("response-body-limit")
+	if err := applyLimits(c, &opts); err != nil {
+		return err
+	}
 	var bar *progressLine
 	if c.Bool("progress") {
 		bar = newProgressLine(os.Stderr)

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/spanlake/spanlake/schema"
+)
+
+// TestLimitFlags: limits reach the parser (a header cap below the sample's
+// header blocks marks every exchange), --request-body-limit 0 keeps no
+// request body, and unusable limits are usage errors.
+func TestLimitFlags(t *testing.T) {
+	pcap := filepath.Join(captureDir, "nginx-basic.pcap")
+	wh := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", wh, "--max-header-bytes", "40", "--request-body-limit", "0", pcap)
+	rows := readTable[schema.FactHTTPExchange](t, wh, "fact_http_exchange")
+	if len(rows) == 0 {
+		t.Fatal("no exchanges")
+	}
+	oversized := 0
+	for _, r := range rows {
+		for _, a := range r.Anomalies {
+			if a == "oversized_header" {
+				oversized++
+				break
+			}
+		}
+	}
+	if oversized == 0 {
+		t.Errorf("--max-header-bytes 40: no exchange has the oversized_header anomaly")
+	}
+	for _, b := range readTable[schema.HTTPBody](t, wh, "http_body") {
+		if b.Direction == "request" {
+			t.Fatalf("--request-body-limit 0 kept a request body (exchange %d)", b.ExchangeID)
+		}
+	}
+	// The default keeps the sample's POST bodies: the check above can fail.
+	whDefault := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", whDefault, pcap)
+	if len(readTable[schema.HTTPBody](t, whDefault, "http_body")) == 0 {
+		t.Fatal("the sample has no request bodies with the default limit")
+	}
+	for _, bad := range [][]string{{"--max-connections", "0"}, {"--max-buffer", "-1"}, {"--idle-timeout", "0s"}, {"--request-body-limit", "-5"}} {
+		spanlake(t, exitUsage, append(append([]string{"ingest", "-w", t.TempDir()}, bad...), pcap)...)
+	}
+}
