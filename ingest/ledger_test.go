@@ -73,3 +73,37 @@ func TestLedgerRecordsContentHash(t *testing.T) {
 		t.Errorf("cut.pcap result %q, want damaged", e.Result)
 	}
 }
+
+// TestContentHashStopsReadAhead: a gzip'd capture whose pcap records are
+// damaged long before the end of the compressed stream: the content hash
+// (taken while the decompressing goroutine could still be reading) is the
+// hash of the whole stored file.
+func TestContentHashStopsReadAhead(t *testing.T) {
+	plain, err := os.ReadFile("../testdata/captures/nginx-rotated.pcap1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := append([]byte(nil), plain[:200]...)
+	for len(damaged) < 8<<20 { // an impossible record length, then megabytes of stream
+		damaged = append(damaged, 0xff)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(damaged)
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "damaged.pcap.gz")
+	if err := os.WriteFile(p, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), []string{p}, Options{Workers: 1}, &collectSink{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := sum.Sources[0]
+	if src.Err == "" {
+		t.Fatal("damage not reported")
+	}
+	if want := xxhash.Sum64(gz.Bytes()); src.ContentHash != want {
+		t.Errorf("content hash %016x, want %016x", src.ContentHash, want)
+	}
+}

@@ -65,6 +65,9 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 // bytes past the end of a compressed stream) and returns the xxHash64 of
 // all of it.
 func (o *openedFile) contentHash() (uint64, error) {
+	if o.ahead != nil {
+		o.ahead.Close() // the decompressing goroutine reads the file too
+	}
 	if _, err := io.Copy(io.Discard, o.hashed); err != nil {
 		return 0, err
 	}
@@ -78,6 +81,7 @@ type openedFile struct {
 	closers     []func() error
 	counter     *countingReader // counts decompressed bytes consumed by the capture reader
 	hashed      *hashingReader  // hashes the bytes as stored (before decompression)
+	ahead       *readAhead      // decompresses ahead in a goroutine; nil when not compressed
 	stream      *bufio.Reader   // what the capture reader reads
 }
 
@@ -142,7 +146,10 @@ func openStream(in io.Reader, size int64) (*openedFile, error) {
 		o.counter = &countingReader{r: raw}
 		o.stream = bufio.NewReaderSize(o.counter, 64<<10)
 	} else {
-		o.counter = &countingReader{r: r}
+		ra := newReadAhead(r)
+		o.ahead = ra
+		o.closers = append(o.closers, ra.Close) // closed first: stops reading r before r is closed
+		o.counter = &countingReader{r: ra}
 		o.stream = bufio.NewReaderSize(o.counter, readBufferSize)
 	}
 	return o, nil
