@@ -57,8 +57,39 @@ const (
 	// response that arrives for it later is emitted without a request.
 	AnomPipelineOverflow = "pipeline_overflow"
 	// AnomHTTP09: an HTTP/0.9 request line (no version); its response is
-	// the raw bytes until close.
+	// the raw bytes until close, status line or not (Response.Status 0,
+	// Version ""), as Zeek has it.
 	AnomHTTP09 = "http09"
+	// AnomHTTP09Method: an HTTP/0.9 request line with a registered method
+	// other than GET ("POST /x"); taken like "GET /x", as Zeek does (its
+	// weird: invalid_http_09_request_method). An unregistered method
+	// without a version is not taken as a request.
+	AnomHTTP09Method = "http09_method"
+	// AnomHTTP09Headers: header lines followed an HTTP/0.9 request line
+	// (typically "GET /HTTP/1.1" with the space before the version
+	// missing); they are parsed as the request's header block, as Zeek
+	// does. A line after the request line that is neither a header line
+	// nor the empty line starts the next request instead.
+	AnomHTTP09Headers = "http09_headers"
+	// AnomHTTP09StatusLine: the raw reply to an HTTP/0.9 request begins
+	// with "HTTP/" (the server answered as to HTTP/1.x); it is kept whole
+	// as the body with status 0, as Zeek does.
+	AnomHTTP09StatusLine = "http09_status_line"
+	// AnomHTTP09Cut: a response without request was still arriving when an
+	// HTTP/0.9 request came; it ends there (incomplete) and what the
+	// server sends next is the 0.9 reply, as Zeek does
+	// (http_09_reply_before_request).
+	AnomHTTP09Cut = "http09_cut"
+	// AnomMissingURI: a request line with a method and a version but no
+	// target ("OPTIONS HTTP/1.1", "GET  HTTP/1.1"); the target is empty,
+	// as Zeek has it (missing_HTTP_uri).
+	AnomMissingURI = "missing_uri"
+	// AnomBadVersion: the version of a request line starts with "HTTP/1"
+	// but is not exactly "HTTP/1.x" ("HTTP/1.", "http/1.1", or something
+	// after it: "HTTP/1.1 x"); the request is parsed as HTTP/1.x with
+	// Message.Version the word as sent, the target ending at the blank
+	// before the version, as Zeek does (its bad_HTTP_version event).
+	AnomBadVersion = "bad_version"
 	// AnomRolesSwapped (connection record only): the connection was picked
 	// up mid-stream with client and server guessed the wrong way round; the
 	// parser swapped them.

@@ -16,7 +16,10 @@ type Message struct {
 	FirstByte time.Time // capture time of the first byte of the start line
 	LastByte  time.Time // capture time of the last byte of the message (body end)
 
-	Version     string   // "HTTP/1.1", "HTTP/1.0", "" for HTTP/0.9
+	// Version is the version word as sent: "HTTP/1.1", "HTTP/1.0", or for
+	// a request with the anomaly bad_version what it had ("HTTP/1.",
+	// "http/1.1"); "" for an HTTP/0.9 request and its reply.
+	Version     string
 	Headers     []Header // every header line in order, trailers appended after
 	Trailers    int      // how many of Headers (at the end) are chunked trailers
 	HeaderBytes int64    // start line + header lines + the empty line, on the wire
@@ -76,10 +79,14 @@ type Request struct {
 	Message
 	Line   string // the raw request line without CRLF, e.g. "GET /a?b=1 HTTP/1.1"
 	Method string
-	Target string // request-target as sent (origin-form, absolute-form, ...)
+	// Target is the request-target as sent (origin-form, absolute-form,
+	// ...); empty when the line has none (anomaly missing_uri).
+	Target string
 }
 
 // Response is one parsed HTTP response (the final one; 1xx are folded in).
+// The reply to an HTTP/0.9 request has no status line: Status is 0 and the
+// whole reply is the body.
 type Response struct {
 	Message
 	Status int

@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,10 @@ func FuzzConnParser(f *testing.F) {
 	for _, tc := range tableCases() {
 		f.Add(encodeFuzz(0, tc.sc))
 		f.Add(encodeFuzz(1, tc.sc))
+	}
+	for _, sc := range fuzzExtraScenarios {
+		f.Add(encodeFuzz(0, sc))
+		f.Add(encodeFuzz(1, sc))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) < 2 {
@@ -57,6 +62,23 @@ func FuzzConnParser(f *testing.F) {
 		}
 		p.Close(&reassembly.ConnRecord{Info: *info, CloseReason: "fin"})
 	})
+}
+
+// fuzzExtraScenarios seed FuzzConnParser with paths the tables do not pin
+// down: losses, limits and pickups around HTTP/0.9 requests, whose header
+// block is optional and decided on the line after the request line.
+var fuzzExtraScenarios = []scenario{
+	{events: []event{cl("GET /a\r\n"), gapC(10), sv("raw")}},
+	{events: []event{cl("GET /a\r\nHo"), gapC(3), cl("st: x\r\n\r\n"), sv("raw")}},
+	{events: []event{cl("CCM_POST /a\r\nHo"), gapC(3), cl("st: x\r\n\r\n"), sv("raw")}},
+	{events: []event{cl("CCM_POST /a\r\n"), sv("HTTP/1.1 200 OK\r\n\r\n"), cl("Host: x\r\n\r\n")}},
+	{events: []event{cl("GET /a\r\n" + strings.Repeat("X", 100) + "\r\n"), sv("raw")}},
+	{events: []event{cl("GET /a\r\nX-Long: " + strings.Repeat("v", 100) + "\r\n\r\n"), sv("raw")}},
+	{midway: true, events: []event{cl("GET /a\r\nHost: x\r\n\r\n"), sv("HTTP/1.1 200 OK\r\n\r\n")}},
+	{events: []event{sv("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc"), cl("POST /x\r\n"), sv("\r\n0\r\n\r\n")}},
+	{events: []event{sv("HTTP/1.1 100 Continue\r\n\r\n"), cl("GET /\r\n"), sv("HTTP/1.1 200 OK\r\n\r\n")}},
+	{events: []event{cl("GET /a\r\nGET /b\r\nFOO /c\r\nHost: x\r\n\r\n"), sv("raw"), gapS(5)}},
+	{events: []event{cl("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /a\r\n"), sv("HTTP/1.1 400 No\r\nContent-Length: 0\r\n\r\nraw")}},
 }
 
 var fuzzConfigs = []Config{

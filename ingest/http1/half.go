@@ -27,6 +27,19 @@ type half struct {
 	rl        requestLine
 	reasonAt  int // responses: where the reason starts in the start line
 
+	// Requests: the request being assembled is HTTP/0.9 and the line after
+	// its request line, which says whether a header block follows, is not
+	// complete yet (see after09). h09End is when the request line ended,
+	// h09Next when the first byte after it came.
+	h09     bool
+	h09End  time.Time
+	h09Next time.Time
+
+	// Responses: the raw reply to an HTTP/0.9 request is being matched
+	// against "HTTP/" (AnomHTTP09StatusLine): 1 + bytes matched so far, 0
+	// when done or not a 0.9 reply.
+	probe09 int8
+
 	carry   []byte      // stScan: the tail of the previous chunk
 	carryTs []time.Time // capture time of each carry byte
 
@@ -96,6 +109,11 @@ func (h *half) data(p []byte, ts time.Time) {
 	for len(p) > 0 {
 		switch h.st {
 		case stIdle:
+			if h.resp && !h.cont && h.c.upgraded == nil && h.c.nextIsHTTP09() {
+				// Every byte is the reply, line breaks included.
+				h.startHTTP09Response(ts)
+				continue
+			}
 			i := 0
 			for i < len(p) && (p[i] == '\r' || p[i] == '\n') {
 				i++
@@ -106,10 +124,6 @@ func (h *half) data(p []byte, ts time.Time) {
 			}
 			if h.c.upgraded != nil && !h.cont {
 				h.st = stTunnel
-				continue
-			}
-			if h.resp && !h.cont && p[0] != 'H' && h.c.nextIsHTTP09() {
-				h.startHTTP09Response(ts)
 				continue
 			}
 			h.st = stHead
@@ -150,6 +164,9 @@ func (h *half) data(p []byte, ts time.Time) {
 		case stTrailer:
 			p = p[h.trailerData(p, ts):]
 		case stBodyClose:
+			if h.probe09 > 0 {
+				h.probeStatusLine(p)
+			}
 			h.body(p, true)
 			h.msg.LastByte = ts
 			return
@@ -237,11 +254,7 @@ func (h *half) headData(p []byte, ts time.Time) int {
 				h.reject()
 				return skip(used)
 			}
-			if h.st != stHead {
-				// An HTTP/0.9 request ends with its line.
-				h.head, h.lineDone = h.head[:0], false
-				return used
-			}
+			h.h09End = ts
 			h.lineDone = true
 			h.lineStart = len(h.head)
 			continue
@@ -253,6 +266,13 @@ func (h *half) headData(p []byte, ts time.Time) int {
 // headerLines assembles header lines after the start line: it finds the
 // end of the block in p first and copies once, rather than line by line.
 func (h *half) headerLines(p []byte, ts time.Time) int {
+	if h.h09 {
+		n, more := h.after09(p, ts)
+		if !more {
+			return n
+		}
+		return n + h.headerLines(p[n:], ts)
+	}
 	lineBeg := h.lineStart - len(h.head) // where the current line starts, relative to p
 	end := -1
 	for off := 0; off < len(p); {
@@ -318,7 +338,7 @@ func (h *half) reject() {
 func (h *half) resync() {
 	h.head, h.carry, h.carryTs = h.head[:0], h.carry[:0], h.carryTs[:0]
 	h.lineDone, h.lineStart, h.strict = false, 0, true
-	h.p, h.msg, h.cont = nil, nil, false
+	h.p, h.msg, h.cont, h.h09 = nil, nil, false, false
 	h.st = stScan
 }
 
@@ -346,6 +366,19 @@ func (h *half) startLine() bool {
 		return false
 	}
 	h.rl = rl
+	if rl.unverified {
+		// Not a request unless a header line follows (after09).
+		h.h09 = true
+		return true
+	}
+	h.newRequest(line)
+	return true
+}
+
+// newRequest registers the request whose line (without terminator) h.rl
+// describes.
+func (h *half) newRequest(line []byte) {
+	rl := &h.rl
 	h.p = h.c.addRequest(h.firstTs, rl.http09)
 	h.msg = &h.p.req.Message
 	h.takePending()
@@ -356,15 +389,138 @@ func (h *half) startLine() bool {
 		h.anomaly(AnomUnknownMethod)
 	}
 	h.strict = false
-	if rl.http09 {
-		// No headers, no body: the request is this one line.
-		h.anomaly(AnomHTTP09)
-		s := string(line)
-		q.Line, q.Target = s, s[rl.targetStart:rl.targetEnd]
-		q.HeaderBytes = int64(len(h.head))
-		h.finish(h.firstTs, true)
+	if rl.missingURI {
+		h.anomaly(AnomMissingURI)
 	}
-	return true
+	if rl.badVersion {
+		h.anomaly(AnomBadVersion)
+	}
+	if rl.http09 {
+		// The request may be this one line, or a header block may follow
+		// (after09 decides on the next line).
+		h.anomaly(AnomHTTP09)
+		if rl.http09Other {
+			h.anomaly(AnomHTTP09Method)
+		}
+		h.h09 = true
+		if h.c.nextIsHTTP09() {
+			h.c.half[1].cutOrphan()
+		}
+	}
+}
+
+// after09 looks at the line after an HTTP/0.9 request line. A header line
+// or the empty line means a header block follows (it reports true, having
+// taken that line into head, unless the block ended); anything else means
+// the request was just its line: the request ends and the line is parsed
+// again as the start of the next message. It returns how many bytes of p
+// it used.
+func (h *half) after09(p []byte, ts time.Time) (int, bool) {
+	if len(h.head) == h.lineStart {
+		h.h09Next = ts
+	}
+	i := bytes.IndexByte(p, '\n')
+	n := len(p)
+	if i >= 0 {
+		n = i + 1
+	}
+	if len(h.head)+n > h.c.cfg.MaxHeaderBytes {
+		// Too long for the header block: not one.
+		h.reparse09(nil, ts)
+		return 0, false
+	}
+	h.head = append(h.head, p[:n]...)
+	if i < 0 {
+		return n, false
+	}
+	line := h.head[h.lineStart:]
+	if !isHeaderStart(line) {
+		h.reparse09(line, ts)
+		return n, false
+	}
+	l, _ := trimEOLBytes(line)
+	if h.p == nil {
+		if len(l) == 0 {
+			h.reparse09(line, ts) // no proof that the line was a request
+			return n, false
+		}
+		first, _ := trimEOLBytes(h.head[:h.lineStart])
+		h.newRequest(first)
+	}
+	h.h09 = false
+	h.lineStart = len(h.head)
+	if len(l) == 0 {
+		h.headerDone(ts) // an empty header block
+		return n, false
+	}
+	h.anomaly(AnomHTTP09Headers)
+	return n, true
+}
+
+// reparse09 ends the HTTP/0.9 request with its line, then parses next (a
+// copy is made; nil means the bytes after the request line in head) as
+// the start of what follows. now is the time of the current Data call.
+func (h *half) reparse09(next []byte, now time.Time) {
+	if next == nil {
+		next = h.head[h.lineStart:]
+	}
+	next = bytes.Clone(next)
+	h.end09()
+	if len(next) > 0 {
+		h.data(next, h.h09Next)
+		h.lastTs = now
+	}
+}
+
+// end09 ends an HTTP/0.9 request with its line (head holds the line and
+// possibly the start of the next one, which is dropped). An unverified
+// line (parseRequestLine) was no request: it is skipped as non-HTTP data.
+func (h *half) end09() {
+	h.h09 = false
+	if h.p == nil {
+		h.reject()
+		return
+	}
+	q := &h.p.req
+	line, bare := trimEOL(string(h.head[:h.lineStart]))
+	if bare {
+		h.anomaly(AnomBareLF)
+	}
+	q.Line, q.Target = line, line[h.rl.targetStart:h.rl.targetEnd]
+	q.HeaderBytes = int64(h.lineStart)
+	h.head, h.lineDone, h.lineStart = h.head[:0], false, 0
+	h.finish(h.h09End, true)
+}
+
+// isHeaderStart reports whether line (with its terminator) is the empty
+// line or starts like a header field: a token, optional blanks, a colon.
+func isHeaderStart(line []byte) bool {
+	l, _ := trimEOLBytes(line)
+	i := 0
+	for i < len(l) && isTchar(l[i]) {
+		i++
+	}
+	if i == 0 {
+		return len(l) == 0
+	}
+	for i < len(l) && (l[i] == ' ' || l[i] == '\t') {
+		i++
+	}
+	return i < len(l) && l[i] == ':'
+}
+
+// cutOrphan ends a response without request whose body is still arriving
+// when an HTTP/0.9 request comes: what the server sends next is the 0.9
+// reply (AnomHTTP09Cut).
+func (h *half) cutOrphan() {
+	if h.p == nil || h.p.ex.Request != nil || h.cont {
+		return
+	}
+	switch h.st {
+	case stBody, stChunkSize, stChunkData, stChunkEnd, stTrailer, stBodyClose:
+		h.anomaly(AnomHTTP09Cut)
+		h.finish(h.lastTs, false)
+	}
 }
 
 // takePending moves anomalies recorded between messages to the exchange.
@@ -395,7 +551,7 @@ func (h *half) salvage() {
 		q.Line = first
 		q.Target = first[h.rl.targetStart:h.rl.targetEnd]
 		if h.rl.versionStart >= 0 {
-			q.Version = first[h.rl.versionStart:]
+			q.Version = first[h.rl.versionStart:h.rl.versionEnd]
 		}
 	}
 	h.head = h.head[:0]
@@ -426,7 +582,9 @@ func (h *half) headerDone(ts time.Time) {
 		q := &h.p.req
 		q.Line = first
 		q.Target = first[h.rl.targetStart:h.rl.targetEnd]
-		q.Version = first[h.rl.versionStart:]
+		if h.rl.versionStart >= 0 {
+			q.Version = first[h.rl.versionStart:h.rl.versionEnd]
+		}
 		if q.Version == "HTTP/1.1" {
 			if _, ok := m.Get("Host"); !ok {
 				h.anomaly(AnomMissingHost)
@@ -434,7 +592,7 @@ func (h *half) headerDone(ts time.Time) {
 		}
 		fr, n, anoms := bodyFraming(m.Headers, false, h.p.ex.Anomalies)
 		h.p.ex.Anomalies = anoms
-		if q.Method == "CONNECT" || hasUpgrade(m) {
+		if !h.rl.http09 && (q.Method == "CONNECT" || hasUpgrade(m)) {
 			h.holdNext = true
 		}
 		h.startBody(fr, n, ts)
@@ -610,6 +768,7 @@ func (h *half) finalize(ts time.Time, complete bool) {
 	m.Complete = complete
 	m.BodyTruncated = h.limit > 0 && m.BodyBytes > int64(len(m.Body))
 	h.p, h.msg, h.capOff, h.cont = nil, nil, false, false
+	h.h09, h.probe09 = false, 0
 	if h.resp {
 		if p != h.c.upgraded {
 			h.c.responseDone(p)
@@ -657,6 +816,27 @@ func (h *half) startHTTP09Response(ts time.Time) {
 	h.msg.FirstByte = ts
 	h.takePending()
 	h.st = stBodyClose
+	h.probe09 = 1
+}
+
+// probeStatusLine matches the first bytes of an HTTP/0.9 reply against
+// "HTTP/" (any case).
+func (h *half) probeStatusLine(p []byte) {
+	const want = "http/"
+	for _, c := range p {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != want[h.probe09-1] {
+			h.probe09 = 0
+			return
+		}
+		if h.probe09++; int(h.probe09) > len(want) {
+			h.anomaly(AnomHTTP09StatusLine)
+			h.probe09 = 0
+			return
+		}
+	}
 }
 
 // tunnelNow is called on the request side when the connection became a
@@ -704,6 +884,10 @@ func (h *half) gap(n int64, ts time.Time) {
 		h.resync()
 	case stHead:
 		switch {
+		case h.h09:
+			// The request was its line; the loss comes after it.
+			h.end09()
+			h.gap(n, ts)
 		case h.msg != nil && (h.lineDone || h.cont):
 			h.msg.GapBytes += n
 			h.abort(AnomHeaderGap, ts)
@@ -773,7 +957,13 @@ func (h *half) close(fin bool) {
 	}
 	switch h.st {
 	case stIdle, stHead:
-		if h.msg != nil && (h.lineDone || h.cont) {
+		if h.h09 {
+			partial := len(h.head) > h.lineStart
+			h.end09()
+			if partial {
+				h.pendAnoms = addAnomaly(h.pendAnoms, AnomTruncated)
+			}
+		} else if h.msg != nil && (h.lineDone || h.cont) {
 			h.anomaly(AnomTruncated)
 			h.finalize(h.lastTs, false)
 		} else if h.st == stHead && len(h.head) > 0 && !h.strict {

@@ -38,7 +38,7 @@ type tableCase struct {
 var respCapture = &Config{ResponseBodyLimit: 1 << 20}
 
 func tableCases() []tableCase {
-	return []tableCase{
+	return append([]tableCase{
 		{name: "content-length keep-alive",
 			sc:   scenario{events: []event{cl(reqA), sv(rsp5), cl(reqB), sv(rsp5)}},
 			want: []string{"1" + wantA5, "2" + wantB5}},
@@ -223,6 +223,87 @@ func tableCases() []tableCase {
 		{name: "http09",
 			sc:   scenario{events: []event{cl("GET /old\r\n"), sv("<html>raw</html>")}},
 			want: []string{"1 req[GET /old  h=0 hb=10 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=16 bb=16 C] [http09]"}},
+	}, requestLineCases()...)
+}
+
+// requestLineCases are the lenient request lines, one case per leniency
+// (Zeek's http.log is the reference: methods.pcap, http_09.pcap,
+// no-uri.pcap, http-09-content-length-confusion.pcap of the public
+// corpus): raw bytes in, method/target/version, status, bodies and
+// anomaly codes out. They are part of tableCases, so they also run split
+// at every byte (TestIncremental) and seed FuzzConnParser.
+func requestLineCases() []tableCase {
+	return []tableCase{
+		{name: "missing_uri: method and version only",
+			sc:   scenario{events: []event{cl("OPTIONS HTTP/1.1\r\nHost: x\r\n\r\n"), sv(rsp5)}},
+			want: []string{"1 req[OPTIONS  HTTP/1.1 h=1 hb=29 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=5 bb=5 C] [missing_uri]"}},
+		{name: "missing_uri: two spaces",
+			sc:   scenario{events: []event{cl("GET  HTTP/1.1\r\nHost: x\r\n\r\n"), sv(rsp5)}},
+			want: []string{"1 req[GET  HTTP/1.1 h=1 hb=26 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=5 bb=5 C] [missing_uri]"}},
+		{name: "bad_version: truncated",
+			sc:   scenario{events: []event{cl("GET / HTTP/1.\r\nHost: x\r\n\r\n"), sv(rsp5)}},
+			want: []string{"1 req[GET / HTTP/1. h=1 hb=26 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=5 bb=5 C] [bad_version]"}},
+		{name: "bad_version: lower case",
+			sc:   scenario{events: []event{cl("HEAD /a http/1.1\r\nHost: x\r\n\r\n"), sv("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")}},
+			want: []string{"1 req[HEAD /a http/1.1 h=1 hb=29 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=0 bb=0 C] [bad_version]"}},
+		{name: "bad_version: words after the version",
+			sc:   scenario{events: []event{cl("GET /a b HTTP/1.0 extra words\r\n\r\n"), sv(rsp5)}},
+			want: []string{"1 req[GET /a b HTTP/1.0 h=0 hb=33 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=5 bb=5 C] [bad_version]"}},
+		{name: "bad_version: blank after the version",
+			sc:   scenario{events: []event{cl("GET /a HTTP/1.1 \r\nHost: x\r\n\r\n"), sv(rsp5)}},
+			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=29 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=5 bb=5 C] [bad_version]"}},
+		{name: "bad_version and missing_uri",
+			sc:   scenario{events: []event{cl("PUT HTTP/1\r\nContent-Length: 2\r\n\r\nab"), sv(rsp0)}},
+			want: []string{`1 req[PUT  HTTP/1 h=1 hb=33 bw=2 bb=2 C body="ab"] rsp[204 HTTP/1.1 h=0 hb=27 bw=0 bb=0 C] [missing_uri bad_version]`}},
+		{name: "http09 with bare LF",
+			sc:   scenario{cfg: respCapture, events: []event{cl("GET /zeek.html\n"), sv("<html>\n</html>\n")}},
+			want: []string{`1 req[GET /zeek.html  h=0 hb=15 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=15 bb=15 C body="<html>\n</html>\n"] [http09 bare_lf]`}},
+		{name: "http09_method",
+			sc:   scenario{cfg: respCapture, events: []event{cl("POST /zeek.html\n"), sv("bad method\n")}},
+			want: []string{`1 req[POST /zeek.html  h=0 hb=16 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=11 bb=11 C body="bad method\n"] [http09 http09_method bare_lf]`}},
+		{name: "http09_headers and http09_status_line: version without its space",
+			sc: scenario{cfg: respCapture, events: []event{cl("GET /HTTP/1.1\r\nHost: x\r\n\r\n"),
+				sv("HTTP/1.0 403 Forbidden\r\nContent-Length: 2\r\n\r\nno")}},
+			want: []string{`1 req[GET /HTTP/1.1  h=1 hb=26 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=47 bb=47 C body="HTTP/1.0 403 Forbidden\r\nContent-Length: 2\r\n\r\nno"] [http09 http09_headers http09_status_line]`}},
+		{name: "http09 reply keeps its line breaks",
+			sc:   scenario{cfg: respCapture, events: []event{cl("GET /\r\n"), sv("\r\nHTTP"), sv(" is not a status line")}},
+			want: []string{`1 req[GET /  h=0 hb=7 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=27 bb=27 C body="\r\nHTTP is not a status line"] [http09]`}},
+		{name: "http09 empty header block",
+			sc:   scenario{events: []event{cl("GET /\r\n"), cl("\r\n"), sv("raw")}},
+			want: []string{"1 req[GET /  h=0 hb=9 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=3 bb=3 C] [http09]"}},
+		{name: "http09 unregistered method proven by a header line",
+			sc:   scenario{events: []event{cl("CCM_POST /HTTP/1.1\nHost: x\n\n"), sv("HTTP/1.0 400 Bad Request\r\n\r\n")}},
+			want: []string{"1 req[CCM_POST /HTTP/1.1  h=1 hb=28 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=28 bb=28 C] [unknown_method http09 http09_method http09_headers bare_lf http09_status_line]"}},
+		{name: "http09 unregistered method without header line is no request",
+			sc:   scenario{events: []event{cl("CWD /pub\r\nPWD\r\n"), sv("250 ok\r\n")}},
+			want: nil,
+			check: func(t *testing.T, _ []*Exchange, rec *reassembly.ConnRecord) {
+				if !slices.Contains(rec.Anomalies, AnomNonHTTPData) {
+					t.Errorf("record anomalies %v", rec.Anomalies)
+				}
+			}},
+		{name: "http09 unregistered method then empty line is no request",
+			sc:   scenario{events: []event{cl("FOO /x\r\n\r\n" + reqA), sv(rsp5)}},
+			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=5 bb=5 C] [non_http_data]"}},
+		{name: "http09 short method is no request",
+			sc:   scenario{events: []event{cl("T /zeek.html\n"), sv("bad method\n")}},
+			want: nil},
+		{name: "http09 followed by a request line",
+			sc:   scenario{events: []event{cl("GET /a\r\n" + reqB), sv(rsp5)}},
+			want: []string{"1 req[GET /a  h=0 hb=8 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=43 bb=43 C] [http09 http09_status_line]", "2 req[GET /b HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[-] P"}},
+		{name: "http09 registered method with blanks is no request",
+			sc:   scenario{events: []event{cl("OPTIONS rtsp://cam/1 RTSP/1.0\r\nCSeq: 1\r\n\r\n"), sv("RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n")}},
+			want: nil},
+		{name: "http09 CONNECT is not a tunnel",
+			sc:   scenario{events: []event{cl("CONNECT /HTTP/1.1\r\nHost: x\r\n\r\n"), sv("HTTP/1.1 200 OK\r\n\r\n"), cl("more")}},
+			want: []string{"1 req[CONNECT /HTTP/1.1  h=1 hb=30 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=19 bb=19 C] [http09 http09_method http09_headers http09_status_line]"}},
+		{name: "http09_cut: response without request cut by a 0.9 request",
+			sc: scenario{cfg: respCapture, events: []event{sv("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"), cl("GET /\r\n"), cl("\r\n"),
+				sv("this is too much.\r\n")}},
+			want: []string{"1 req[-] rsp[200 HTTP/1.1 h=1 hb=38 bw=0 bb=0 I] [response_without_request http09_cut]", `2 req[GET /  h=0 hb=9 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=19 bb=19 C body="this is too much.\r\n"] [http09] P`}},
+		{name: "http09 request then connection cut inside the next line",
+			sc:   scenario{closeBy: "rst", events: []event{cl("GET /a\r\nHos"), sv("raw")}},
+			want: []string{"1 req[GET /a  h=0 hb=8 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=3 bb=3 I] [http09 truncated]"}},
 	}
 }
 

@@ -109,12 +109,34 @@ type requestLine struct {
 	targetStart  int
 	targetEnd    int
 	versionStart int // -1 for HTTP/0.9
+	versionEnd   int
 	http09       bool
+	// Leniencies taken (each becomes an anomaly on the exchange).
+	missingURI  bool // no target: AnomMissingURI
+	badVersion  bool // version not exactly "HTTP/1.x": AnomBadVersion
+	http09Other bool // HTTP/0.9 with a method other than GET: AnomHTTP09Method
+	// unverified: HTTP/0.9 with an unregistered method, a request only if
+	// a header line follows (see half.after09).
+	unverified bool
 }
 
 // parseRequestLine validates "METHOD SP target SP HTTP/1.x". It is lenient
 // about extra spaces around the target (the target is what lies between the
-// first and the last space). "GET target" is HTTP/0.9 unless strict.
+// first and the last space). Unless strict (resynchronising), it also takes
+// what real servers and Zeek take, recording each leniency in the result:
+//
+//   - no target ("OPTIONS HTTP/1.1", "GET  HTTP/1.1"): an empty target;
+//   - a version that is not exactly "HTTP/1.x" but starts with "HTTP/1"
+//     in any case ("GET / HTTP/1.", "GET / http/1.1", "GET / HTTP/1.1 x"):
+//     the target ends at the first blank before it, as in Zeek;
+//   - no version at all: HTTP/0.9 ("GET /path"), for GET with any
+//     non-empty target, and for other methods of three or more characters
+//     (Zeek's rule) with a target without blanks ("POST /x", "GET
+//     /HTTP/1.1" with its missing space). Without a version only the
+//     method says the line is HTTP, so an unregistered method is marked
+//     unverified: the caller takes the line as a request only if a header
+//     line follows it (FTP's "CWD /pub" is not HTTP; Zeek, which only
+//     looks at connections it already believes are HTTP, needs no proof).
 func parseRequestLine(line []byte, strict bool) (requestLine, bool) {
 	var rl requestLine
 	sp := bytes.IndexByte(line, ' ')
@@ -131,33 +153,86 @@ func parseRequestLine(line []byte, strict bool) (requestLine, bool) {
 	last := bytes.LastIndexByte(line, ' ')
 	end := len(line)
 	if last >= rest && isHTTP1Version(line[last+1:]) {
-		rl.versionStart = last + 1
+		rl.versionStart, rl.versionEnd = last+1, len(line)
 		end = last
-	} else {
-		if strict || string(line[:sp]) != "GET" {
-			return rl, false
-		}
-		rl.versionStart = -1
-		rl.http09 = true
-	}
-	for rest < end && (line[rest] == ' ' || line[rest] == '\t') {
-		rest++
-	}
-	for end > rest && (line[end-1] == ' ' || line[end-1] == '\t') {
-		end--
-	}
-	if rest == end && rl.http09 {
+	} else if strict {
 		return rl, false
+	} else if !rl.lenientTail(line, rest) {
+		return rl, false
+	} else {
+		end = rl.targetEnd
 	}
-	// An empty target with a version ("OPTIONS  HTTP/1.0") is kept as an
-	// empty target, as Zeek logs it, rather than rejected.
-	for _, c := range line[rest:end] {
+	if rl.versionStart >= 0 {
+		rest, end = trimBlanks(line, rest, end)
+		if rest == end {
+			// An empty target with a version ("OPTIONS  HTTP/1.0") is kept as
+			// an empty target, as Zeek logs it, rather than rejected.
+			rl.missingURI = true
+		}
+		rl.targetStart, rl.targetEnd = rest, end
+	}
+	for _, c := range line[rl.targetStart:rl.targetEnd] {
 		if c < 0x20 || c == 0x7f {
 			return rl, false
 		}
 	}
-	rl.targetStart, rl.targetEnd = rest, end
 	return rl, true
+}
+
+// lenientTail parses what follows "METHOD SP" when the line does not end
+// in " HTTP/1.x": a malformed version, a missing target or HTTP/0.9 (see
+// parseRequestLine). It sets the version (and, for HTTP/0.9, the target)
+// and reports whether the line is acceptable.
+func (rl *requestLine) lenientTail(line []byte, rest int) bool {
+	t, e := trimBlanks(line, rest, len(line))
+	// The version is the first word starting with "HTTP/1" that follows a
+	// blank (or the method itself: no target).
+	for v := t; v < len(line); v++ {
+		if v > t && line[v-1] != ' ' && line[v-1] != '\t' || !hasHTTP1Prefix(line[v:]) {
+			continue
+		}
+		ve := v
+		for ve < len(line) && line[ve] != ' ' && line[ve] != '\t' {
+			ve++
+		}
+		rl.versionStart, rl.versionEnd = v, ve
+		rl.badVersion = !isHTTP1Version(line[v:ve]) || ve != len(line)
+		rl.targetEnd = v
+		return true
+	}
+	// HTTP/0.9: "METHOD target".
+	if t == e {
+		return false
+	}
+	method := line[:rl.methodEnd]
+	if string(method) != "GET" {
+		if len(method) < 3 || bytes.IndexAny(line[t:e], " \t") >= 0 {
+			return false
+		}
+		_, known := methodString(method)
+		rl.http09Other, rl.unverified = true, !known
+	}
+	rl.versionStart, rl.versionEnd = -1, -1
+	rl.http09 = true
+	rl.targetStart, rl.targetEnd = t, e
+	return true
+}
+
+// hasHTTP1Prefix reports whether b starts with "HTTP/1" in any case, not
+// followed by another digit ("HTTP/10" is not HTTP/1).
+func hasHTTP1Prefix(b []byte) bool {
+	return len(b) >= 6 && bytes.EqualFold(b[:6], []byte("HTTP/1")) && (len(b) == 6 || b[6] < '0' || b[6] > '9')
+}
+
+// trimBlanks narrows [start, end) of line by the SP and HTAB at both ends.
+func trimBlanks(line []byte, start, end int) (int, int) {
+	for start < end && (line[start] == ' ' || line[start] == '\t') {
+		start++
+	}
+	for end > start && (line[end-1] == ' ' || line[end-1] == '\t') {
+		end--
+	}
+	return start, end
 }
 
 // isHTTP1VersionFold is isHTTP1Version ignoring the case of "HTTP".
