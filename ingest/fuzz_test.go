@@ -56,7 +56,17 @@ func FuzzDecoder(f *testing.F) {
 		f.Add(frame(f, s), uint8(0))
 	}
 	links := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeNull,
-		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkType(147)}
+		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkType(147), linkTypeNFLOG}
+	// Seeds: every tunnel and encapsulation the decoder peels.
+	for _, c := range tunnelFrames(f) {
+		for i, l := range links {
+			if l == c.link {
+				f.Add(c.frame, uint8(i))
+			}
+		}
+	}
+	f.Add(fragments4(f, ipPacket(f, bigSegment(false)), 512, 1)[0], uint8(5))
+	f.Add(fragments6(f, ipPacket(f, bigSegment(true)), 512, 1)[1], uint8(6))
 	f.Fuzz(func(t *testing.T, data []byte, linkIdx uint8) {
 		dec := NewDecoder()
 		var p reassembly.Packet
