@@ -3,6 +3,7 @@ package etl
 import (
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spanlake/spanlake/schema"
@@ -75,6 +76,9 @@ func (m *memo[T]) get(v string, present bool) int64 {
 	if k, ok := m.keys[v]; ok {
 		return k
 	}
+	// v usually points into the message's whole header block; a member
+	// kept for the run must not pin it (about 400 B per distinct URL).
+	v = strings.Clone(v)
 	k, row := m.build(v, true)
 	m.keys[v] = k
 	m.rows[k] = row

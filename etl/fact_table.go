@@ -1,31 +1,53 @@
 package etl
 
 import (
-	"cmp"
+	"errors"
 	"io"
 	"path/filepath"
-	"slices"
 	"sort"
 )
 
-// maxBufferedRows bounds the rows buffered per partition before they are
-// written out as one file; it keeps memory bounded on long captures.
-const maxBufferedRows = 500_000
+// maxFileRows cuts a partition's sorted rows into files of this many rows.
+const maxFileRows = 500_000
+
+// maxBodyFileBytes cuts http_body files at this many (encoded) bytes too:
+// bodies are large, and a Parquet writer holds a row group in memory.
+const maxBodyFileBytes = 64 << 20
 
 // factTable buffers the rows of one partitioned table and writes each
-// partition's rows, sorted by time, to files named after their capture.
+// partition's rows, sorted by time and id (arrival order among equal keys),
+// to files named after their capture.
+//
+// Rows are buffered encoded (partBuf) under the warehouse's memory budget
+// (budget.go); a partition that is spilled to make room goes to a sorted
+// run on disk (spill.go). Commit merges each partition's runs with what is
+// still in memory and cuts the sorted rows into files at fixed row counts:
+// the files are the same whatever the arrival order (as long as rows with
+// equal keys arrive in the same relative order, as an exchange's detail
+// rows do) and whatever the budget.
 type factTable[T any] struct {
 	dir     string // table directory
 	timeOf  func(*T) int64
 	idOf    func(*T) int64 // breaks ties of timeOf, so row order never depends on arrival order
 	files   *fileTracker
-	buf     map[partition][]T
+	mem     *memBudget // nil: no limit
+	codec   *rowCodec[T]
+	scratch []byte // one encoded row
+	parts   map[partition]*partBuf
+	runs    map[partition][]spillRun
+	limits  fileLimits
+	fanIn   int               // most runs merged at once
 	next    map[partition]int // next file number per partition
 	written map[string]bool   // files written by this run, relative to dir
 }
 
+// newFactTable returns a table writing under dir whose rows sort by timeOf;
+// it buffers without limit until attached to a memBudget.
 func newFactTable[T any](dir string, timeOf func(*T) int64) *factTable[T] {
-	return &factTable[T]{dir: dir, timeOf: timeOf, buf: map[partition][]T{}, next: map[partition]int{}, written: map[string]bool{}}
+	return &factTable[T]{dir: dir, timeOf: timeOf, codec: mustRowCodec[T](),
+		parts: map[partition]*partBuf{}, runs: map[partition][]spillRun{},
+		limits: fileLimits{maxRows: maxFileRows}, fanIn: maxMergeFanIn,
+		next: map[partition]int{}, written: map[string]bool{}}
 }
 
 // withTieBreak sets the secondary sort key.
@@ -34,35 +56,147 @@ func (t *factTable[T]) withTieBreak(idOf func(*T) int64) *factTable[T] {
 	return t
 }
 
-func (t *factTable[T]) add(p partition, row T) error {
-	t.buf[p] = append(t.buf[p], row)
-	if len(t.buf[p]) >= maxBufferedRows {
-		return t.flush(p)
-	}
-	return nil
+// withMaxFileBytes also cuts files once their rows' encoded bytes reach n.
+func (t *factTable[T]) withMaxFileBytes(n int64) *factTable[T] {
+	t.limits.maxBytes = n
+	return t
 }
 
-func (t *factTable[T]) flush(p partition) error {
-	rows := t.buf[p]
-	if len(rows) == 0 {
+// add buffers a row of partition p, spilling if the budget is exceeded.
+func (t *factTable[T]) add(p partition, row T) error {
+	k := recKey{ts: t.timeOf(&row)}
+	if t.idOf != nil {
+		k.id = t.idOf(&row)
+	}
+	t.scratch = t.codec.appendRow(t.scratch[:0], &row)
+	b := t.parts[p]
+	if b == nil {
+		b = &partBuf{}
+		t.parts[p] = b
+	}
+	grown := b.add(k, t.scratch)
+	if cap(t.scratch) > maxChunkBytes {
+		t.scratch = nil // do not keep the buffer of a big body
+	}
+	if t.mem == nil {
 		return nil
 	}
-	rows = t.sorted(rows)
-	name := partFileName(p.source, t.next[p])
-	t.next[p]++
-	if err := t.files.write(filepath.Join(t.dir, p.dir()), name, func(w io.Writer) error { return writeParquet(w, rows) }); err != nil {
+	return t.mem.grow(grown)
+}
+
+// largest implements spillable.
+func (t *factTable[T]) largest() (partition, int64) {
+	var best partition
+	var n int64
+	for p, b := range t.parts {
+		if b.bytes > n {
+			best, n = p, b.bytes
+		}
+	}
+	return best, n
+}
+
+// spill implements spillable: it writes partition p's buffered rows, sorted,
+// to a new run and frees them.
+func (t *factTable[T]) spill(p partition) error {
+	b := t.parts[p]
+	if b == nil {
+		return nil
+	}
+	b.sort()
+	run, err := writeRun(t.mem.dir, b.cursor())
+	if err != nil {
 		return err
 	}
-	t.written[filepath.Join(p.dir(), name)] = true
-	delete(t.buf, p)
+	t.runs[p] = append(t.runs[p], run)
+	t.drop(p)
 	return nil
 }
 
-// flushAll writes every buffered partition, in a fixed order.
+// drop frees partition p's buffer.
+func (t *factTable[T]) drop(p partition) {
+	if b := t.parts[p]; b != nil {
+		if t.mem != nil {
+			t.mem.release(b.bytes)
+		}
+		delete(t.parts, p)
+	}
+}
+
+// removeRuns implements spillable.
+func (t *factTable[T]) removeRuns() error {
+	var errs []error
+	for p, runs := range t.runs {
+		for _, r := range runs {
+			errs = append(errs, r.remove())
+		}
+		delete(t.runs, p)
+	}
+	return errors.Join(errs...)
+}
+
+// flush writes partition p: its spill runs merged with its buffer, cut
+// into files. The runs and the buffer are gone afterwards.
+func (t *factTable[T]) flush(p partition) (err error) {
+	runs := t.runs[p]
+	defer func() {
+		if err == nil {
+			for _, r := range t.runs[p] {
+				err = errors.Join(err, r.remove())
+			}
+			delete(t.runs, p)
+		}
+	}()
+	if len(runs) > t.fanIn {
+		runs, err = compactRuns(t.mem.dir, runs, t.fanIn)
+		t.runs[p] = runs
+		if err != nil {
+			return err
+		}
+	}
+	srcs, err := openRuns(runs)
+	if err != nil {
+		return err
+	}
+	if b := t.parts[p]; b != nil {
+		b.sort()
+		srcs = append(srcs, b.cursor())
+	}
+	m := newMerger(srcs)
+	defer func() { err = errors.Join(err, m.close()) }()
+	more, err := m.advance()
+	if err != nil {
+		return err
+	}
+	for more {
+		name := partFileName(p.source, t.next[p])
+		t.next[p]++
+		werr := t.files.write(filepath.Join(t.dir, p.dir()), name, func(w io.Writer) error {
+			var err error
+			more, err = writeFactFile(w, m, t.codec, t.limits)
+			return err
+		})
+		if werr != nil {
+			return werr
+		}
+		t.written[filepath.Join(p.dir(), name)] = true
+	}
+	t.drop(p)
+	return nil
+}
+
+// flushAll writes every partition, in a fixed order.
 func (t *factTable[T]) flushAll() error {
-	parts := make([]partition, 0, len(t.buf))
-	for p := range t.buf {
+	seen := map[partition]bool{}
+	parts := make([]partition, 0, len(t.parts)+len(t.runs))
+	for p := range t.parts {
+		seen[p] = true
 		parts = append(parts, p)
+	}
+	for p := range t.runs {
+		if !seen[p] {
+			parts = append(parts, p)
+		}
 	}
 	sort.Slice(parts, func(i, j int) bool {
 		a, b := parts[i], parts[j]
@@ -84,37 +218,3 @@ func (t *factTable[T]) flushAll() error {
 
 // writtenFiles lists the files this run wrote, relative to the table.
 func (t *factTable[T]) writtenFiles() map[string]bool { return t.written }
-
-// sortKey orders rows: time, then id, then arrival (which makes the order
-// total, so an unstable sort of small keys gives a stable result).
-type sortKey struct {
-	ts, id int64
-	idx    int32
-}
-
-// sorted returns rows ordered by time and id. It sorts 24-byte keys and
-// moves every row once, instead of swapping rows of hundreds of bytes
-// O(n log n) times.
-func (t *factTable[T]) sorted(rows []T) []T {
-	keys := make([]sortKey, len(rows))
-	for i := range rows {
-		keys[i] = sortKey{ts: t.timeOf(&rows[i]), idx: int32(i)}
-		if t.idOf != nil {
-			keys[i].id = t.idOf(&rows[i])
-		}
-	}
-	slices.SortFunc(keys, func(a, b sortKey) int {
-		if c := cmp.Compare(a.ts, b.ts); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.id, b.id); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.idx, b.idx)
-	})
-	out := make([]T, len(rows))
-	for i, k := range keys {
-		out[i] = rows[k.idx]
-	}
-	return out
-}

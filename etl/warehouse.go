@@ -33,10 +33,7 @@ type Warehouse struct {
 	headers   *factTable[schema.HTTPHeader]
 	bodies    *factTable[schema.HTTPBody]
 	params    *factTable[schema.HTTPParam]
-	// bodyBytes counts the body bytes buffered per http_body partition;
-	// bodies are large, so that table is flushed by bytes
-	// (maxBufferedBodyBytes) long before it reaches maxBufferedRows.
-	bodyBytes map[partition]int64
+	mem       *memBudget // bounds the rows the fact tables buffer (budget.go)
 	dims      map[uint64]*dimSet
 	sources   []*ingest.SourceFile
 	Rows      map[string]int64 // rows written per table, for the run summary
@@ -72,19 +69,26 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 		headers: newFactTable(filepath.Join(root, "http_header"), func(r *schema.HTTPHeader) int64 { return r.RequestTS }).
 			withTieBreak(func(r *schema.HTTPHeader) int64 { return r.ExchangeID }),
 		bodies: newFactTable(filepath.Join(root, "http_body"), func(r *schema.HTTPBody) int64 { return r.RequestTS }).
-			withTieBreak(func(r *schema.HTTPBody) int64 { return r.ExchangeID }),
+			withTieBreak(func(r *schema.HTTPBody) int64 { return r.ExchangeID }).withMaxFileBytes(maxBodyFileBytes),
 		params: newFactTable(filepath.Join(root, "http_param"), func(r *schema.HTTPParam) int64 { return r.RequestTS }).
 			withTieBreak(func(r *schema.HTTPParam) int64 { return r.ExchangeID }),
-		bodyBytes: map[partition]int64{},
-		files:     &fileTracker{},
+		files: &fileTracker{},
 	}
 	w.exchanges.files, w.conns.files, w.headers.files, w.bodies.files, w.params.files = w.files, w.files, w.files, w.files, w.files
+	w.initMemory()
 	return w, nil
 }
 
 // Rollback removes the files this run created, after a failed Commit (a
-// full disk, say), so readers see the warehouse as it was before the run.
-func (w *Warehouse) Rollback() error { return w.files.rollback() }
+// full disk, say), so readers see the warehouse as it was before the run,
+// and the spill runs it still holds.
+func (w *Warehouse) Rollback() error {
+	spillErr := w.mem.removeRuns()
+	if err := w.files.rollback(); err != nil {
+		return err
+	}
+	return spillErr
+}
 
 var _ ingest.Sink = (*Warehouse)(nil)
 
@@ -127,10 +131,6 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 	return w.addDetail(part, detail)
 }
 
-// maxBufferedBodyBytes bounds the body bytes buffered per http_body
-// partition before they are written out.
-const maxBufferedBodyBytes = 64 << 20
-
 // addDetail buffers the detail rows of one exchange in its partition.
 func (w *Warehouse) addDetail(part partition, d detailRows) error {
 	for _, r := range d.headers {
@@ -141,15 +141,6 @@ func (w *Warehouse) addDetail(part partition, d detailRows) error {
 	for _, r := range d.bodies {
 		if err := w.bodies.add(part, r); err != nil {
 			return err
-		}
-		w.bodyBytes[part] += int64(len(r.Body))
-		if w.bodyBytes[part] >= maxBufferedBodyBytes {
-			if err := w.bodies.flush(part); err != nil {
-				return err
-			}
-		}
-		if len(w.bodies.buf[part]) == 0 {
-			w.bodyBytes[part] = 0
 		}
 	}
 	for _, r := range d.params {
@@ -183,6 +174,9 @@ func (w *Warehouse) SourceDone(src *ingest.SourceFile) error {
 // then removes the files an earlier run wrote for these captures that this
 // run did not write again (so a re-ingest replaces, never adds).
 func (w *Warehouse) Commit() error {
+	if err := w.mem.prepareCommit(); err != nil {
+		return err
+	}
 	written := map[string]bool{}
 	for table, ft := range map[string]interface {
 		flushAll() error

@@ -108,6 +108,10 @@ func runIngest(c *cli.Context) error {
 		}
 	}
 	wh.SetPrivacy(privacy)
+	if c.Int64("memory-budget") <= 0 {
+		return usagef("ingest: --memory-budget must be positive")
+	}
+	wh.SetMemoryBudget(c.Int64("memory-budget"))
 	if c.Int("workers") < 0 {
 		return usagef("ingest: --workers must not be negative")
 	}
@@ -253,9 +257,9 @@ func stateDirOf(c *cli.Context) string {
 	return filepath.Join(c.String("warehouse"), etl.MetaDir, "state")
 }
 
-// rollback takes back the files a failed run created (partitions flushed
-// during the run, or part of a commit), so readers see the warehouse as it
-// was before the run.
+// rollback takes back the files a failed run created (part of a commit,
+// and its temporary spill runs), so readers see the warehouse as it was
+// before the run.
 func rollback(wh *etl.Warehouse, log *slog.Logger) {
 	if err := wh.Rollback(); err != nil {
 		log.Error("cannot remove the files of the failed run", "err", err)

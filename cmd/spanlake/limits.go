@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/spanlake/spanlake/etl"
 	"github.com/spanlake/spanlake/ingest"
 	"github.com/spanlake/spanlake/ingest/http1"
 	"github.com/spanlake/spanlake/reassembly"
@@ -14,6 +15,8 @@ import (
 // keep a run within the budget stated in the README ("Memory and limits").
 func limitFlags() []cli.Flag {
 	return []cli.Flag{
+		&cli.Int64Flag{Name: "memory-budget", Value: etl.DefaultMemoryBudget, Category: "Limits",
+			Usage: "bytes of table rows buffered before sorted runs spill to WAREHOUSE/_spanlake (the files written do not depend on it)"},
 		&cli.IntFlag{Name: "max-connections", Value: reassembly.DefaultMaxConnections, Category: "Limits",
 			Usage: "flow-table cap: beyond it the least recently active connection is closed (close_reason evicted)"},
 		&cli.IntFlag{Name: "max-buffer-per-connection", Value: reassembly.DefaultMaxBufferedBytesPerConn, Category: "Limits",

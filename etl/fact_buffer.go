@@ -1,0 +1,127 @@
+package etl
+
+import (
+	"cmp"
+	"encoding/binary"
+	"slices"
+	"unsafe"
+)
+
+// recKey is the sort key of a buffered row: its time, then its id. Rows
+// with equal keys (the detail rows of one exchange) keep their arrival
+// order: that order is what makes the sort stable.
+type recKey struct {
+	ts, id int64
+}
+
+// compare orders keys by time, then id.
+func (a recKey) compare(b recKey) int {
+	if c := cmp.Compare(a.ts, b.ts); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// bufEntry locates one record in a partBuf's arena. Chunks and offsets grow
+// with arrival, so (key, chunk, off) is a total order that keeps arrival
+// order among equal keys.
+type bufEntry struct {
+	key        recKey
+	chunk, off int32
+}
+
+// Arena chunk sizes: the first chunk of a partition is small (a capture
+// has many small partitions), later ones double up to maxChunkBytes; a
+// record larger than that (a big body) gets a chunk of its own.
+const (
+	firstChunkBytes = 4 << 10
+	maxChunkBytes   = 1 << 20
+)
+
+// bufEntrySize is the memory an entry takes, for the budget.
+const bufEntrySize = int64(unsafe.Sizeof(bufEntry{}))
+
+// partBuf holds the rows of one partition that are still in memory, as
+// encoded records (rowCodec) packed in an arena of byte chunks. Compared
+// with a slice of row structs, this takes a third of the memory for
+// header rows, holds no pointers for the garbage collector to scan, never
+// copies rows to grow, and tells exactly how many bytes it holds.
+type partBuf struct {
+	chunks  [][]byte
+	entries []bufEntry
+	bytes   int64 // memory held: chunk capacities plus the entries' capacity
+}
+
+// add appends a record with key k and returns by how many bytes the
+// buffer's memory grew.
+func (b *partBuf) add(k recKey, rec []byte) int64 {
+	before := b.bytes
+	need := binary.MaxVarintLen64 + len(rec)
+	last := len(b.chunks) - 1
+	if last < 0 || cap(b.chunks[last])-len(b.chunks[last]) < need {
+		size := firstChunkBytes
+		if last >= 0 {
+			size = min(2*cap(b.chunks[last]), maxChunkBytes)
+		}
+		size = max(size, need)
+		b.chunks = append(b.chunks, make([]byte, 0, size))
+		b.bytes += int64(size)
+		last++
+	}
+	c := b.chunks[last]
+	off := len(c)
+	c = binary.AppendUvarint(c, uint64(len(rec)))
+	b.chunks[last] = append(c, rec...)
+	if len(b.entries) == cap(b.entries) {
+		oldCap := cap(b.entries)
+		b.entries = slices.Grow(b.entries, 1)
+		b.bytes += int64(cap(b.entries)-oldCap) * bufEntrySize
+	}
+	b.entries = append(b.entries, bufEntry{key: k, chunk: int32(last), off: int32(off)})
+	return b.bytes - before
+}
+
+// record returns the record of entry e.
+func (b *partBuf) record(e bufEntry) []byte {
+	c := b.chunks[e.chunk][e.off:]
+	n, w := binary.Uvarint(c)
+	return c[w : w+int(n)]
+}
+
+// sort orders the entries by key, keeping arrival order among equal keys.
+func (b *partBuf) sort() {
+	slices.SortFunc(b.entries, func(x, y bufEntry) int {
+		if c := x.key.compare(y.key); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.chunk, y.chunk); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.off, y.off)
+	})
+}
+
+// cursor returns a cursor over the buffer's records in entry order (call
+// sort first).
+func (b *partBuf) cursor() *bufCursor { return &bufCursor{b: b, i: -1} }
+
+// bufCursor walks a partBuf's entries.
+type bufCursor struct {
+	b *partBuf
+	i int
+}
+
+// advance implements recCursor.
+func (c *bufCursor) advance() (bool, error) {
+	c.i++
+	return c.i < len(c.b.entries), nil
+}
+
+// key implements recCursor.
+func (c *bufCursor) key() recKey { return c.b.entries[c.i].key }
+
+// record implements recCursor.
+func (c *bufCursor) record() []byte { return c.b.record(c.b.entries[c.i]) }
+
+// close implements recCursor; the buffer stays.
+func (c *bufCursor) close() error { return nil }
