@@ -6,6 +6,15 @@
 //
 //	spanlake-bench -spanlake bin/spanlake [-large-mb 300] [-small-mb 100] [-workers 1,2] [-runs 3]
 //
+// With -hostile it measures instead the hostile captures of ingest/synth
+// (SYN flood, tiny out-of-order segments, a connection that never closes,
+// a 10 GB Content-Length, 100,000 header lines, gzip bombs, a 10,000-deep
+// pipeline), each generated at -hostile-scale and ingested once (kinds with
+// response bodies a second time with --response-body-limit 65536): peak
+// RSS, wall time, and what the run summary and the warehouse counted.
+//
+//	spanlake-bench -spanlake bin/spanlake -hostile [-hostile-scale 1] [-hostile-kinds syn-flood,...] [-hostile-workers N] [-hostile-timeout 15m]
+//
 // It builds nothing: `make bench` builds the binary first.
 package main
 
@@ -54,17 +63,29 @@ func main() {
 	runs := flag.Int("runs", 3, "timed runs per configuration (the median is reported)")
 	dir := flag.String("dir", "", "directory for captures and warehouses (default: a temporary directory, removed at the end)")
 	child := flag.String("synth", "", "internal: write one capture, SHAPE:BYTES:PATH, and exit")
+	hostile := flag.Bool("hostile", false, "measure the hostile captures of ingest/synth instead of the throughput shapes")
+	hostileScale := flag.Float64("hostile-scale", 1, "with -hostile: size of the hostile captures (1 = full size)")
+	hostileKinds := flag.String("hostile-kinds", "all", "with -hostile: kinds to measure, comma separated")
+	hostileWorkers := flag.Int("hostile-workers", 0, "with -hostile: --workers of spanlake ingest (0: spanlake's default, the number of CPUs)")
+	hostileTimeout := flag.Duration("hostile-timeout", 15*time.Minute, "with -hostile: kill a run that takes longer")
+	hostileChild := flag.String("synth-hostile", "", "internal: write one hostile capture, KIND:SCALE:PATH, and exit")
+	tallyDir := flag.String("tally", "", "internal: print the anomaly and closure tally of a warehouse as JSON, and exit")
 	flag.Parse()
 
-	if *child != "" {
-		if err := synthChild(*child); err != nil {
-			fmt.Fprintln(os.Stderr, "spanlake-bench:", err)
-			os.Exit(1)
-		}
-		return
+	var err error
+	switch {
+	case *child != "":
+		err = synthChild(*child)
+	case *hostileChild != "":
+		err = synthHostileChild(*hostileChild)
+	case *tallyDir != "":
+		err = tallyWarehouse(*tallyDir)
+	case *hostile:
+		err = runHostile(*bin, *hostileScale, *hostileKinds, *hostileWorkers, *hostileTimeout, *dir)
+	default:
+		err = run(*bin, *largeMB, *smallMB, *workersList, *runs, *dir)
 	}
-
-	if err := run(*bin, *largeMB, *smallMB, *workersList, *runs, *dir); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "spanlake-bench:", err)
 		os.Exit(1)
 	}
