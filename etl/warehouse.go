@@ -296,6 +296,11 @@ func sourceFileRow(s *ingest.SourceFile) schema.DimSourceFile {
 		Fragments: int64(s.Decode.Fragments), Undecodable: int64(s.Decode.Undecodable), UnsupportedLink: int64(s.Decode.UnsupportedLink),
 		TruncatedPackets: int64(s.Decode.Truncated), AcksSeen: int64(s.AcksSeen), AcksForUnseenData: int64(s.AcksForUnseenData),
 		Error: s.Err, ErrorOffset: s.ErrOffset,
+		TunnelledPackets: int64(s.Decode.Tunnelled), EncapErrors: int64(s.Decode.EncapErrors),
+		DatagramsReassembled: int64(s.Decode.Reassembled), FragmentsDropped: int64(s.Decode.FragmentsDropped),
+	}
+	if s.ContentHash != 0 {
+		r.ContentXXH64 = fmt.Sprintf("%016x", s.ContentHash)
 	}
 	if s.AcksSeen > 0 {
 		r.CaptureLossPct = 100 * float64(s.AcksForUnseenData) / float64(s.AcksSeen)

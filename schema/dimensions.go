@@ -103,7 +103,7 @@ type DimSourceFile struct {
 	Packets           int64   `parquet:"packets" doc:"packets read"`
 	TCPPackets        int64   `parquet:"tcp_packets" doc:"TCP segments decoded"`
 	NonTCPPackets     int64   `parquet:"non_tcp_packets" doc:"other decodable packets"`
-	Fragments         int64   `parquet:"ip_fragments" doc:"IP fragments (not reassembled)"`
+	Fragments         int64   `parquet:"ip_fragments" doc:"IP fragments held for reassembly or dropped (the one completing a datagram counts as what it carries)"`
 	Undecodable       int64   `parquet:"undecodable_packets" doc:"malformed headers"`
 	UnsupportedLink   int64   `parquet:"unsupported_link_packets" doc:"packets of an unsupported link type"`
 	TruncatedPackets  int64   `parquet:"truncated_packets" doc:"TCP segments cut by the snap length"`
@@ -112,4 +112,10 @@ type DimSourceFile struct {
 	CaptureLossPct    float64 `parquet:"capture_loss_pct" doc:"100 * acks_for_unseen_data / acks_seen, like Zeek's capture_loss.log"`
 	Error             string  `parquet:"error,optional" doc:"damage that stopped reading, with its byte offset; null when read to the end"`
 	ErrorOffset       int64   `parquet:"error_offset,optional" doc:"byte offset (decompressed) of the damage"`
+	// Added in schema version 2.
+	TunnelledPackets     int64  `parquet:"tunnelled_packets" doc:"packets taken out of a tunnel or encapsulation (IP-in-IP, GRE, VXLAN, Geneve, GTP-U, Teredo, AYIYA, PPPoE, MPLS) (v2)"`
+	EncapErrors          int64  `parquet:"encap_errors" doc:"malformed or too deeply nested tunnel headers, or a malformed packet inside a tunnel (v2)"`
+	DatagramsReassembled int64  `parquet:"ip_datagrams_reassembled" doc:"IP datagrams rebuilt from fragments (v2)"`
+	FragmentsDropped     int64  `parquet:"ip_fragments_dropped" doc:"fragments discarded: malformed, inconsistent, or of a datagram evicted before it was complete (v2)"`
+	ContentXXH64         string `parquet:"content_xxh64,optional" doc:"xxHash64 of the file as stored, hex, as in the ledger; null if it could not be read (v2)"`
 }

@@ -29,4 +29,8 @@
 package schema
 
 // Version is the schema version written into the warehouse.
-const Version = 1
+//
+//	1: the first warehouse.
+//	2: dim_source_file gains tunnelled_packets, encap_errors,
+//	   ip_datagrams_reassembled, ip_fragments_dropped and content_xxh64.
+const Version = 2
