@@ -64,7 +64,11 @@ type fileMark struct {
 	pending int  // shards yet to report
 }
 
-// shardMsg is what a shard sends the collector.
+// shardMsg is what a shard sends the collector. rec is a copy of the
+// record, not the one inside the closed connection: a pointer to that one
+// would keep the connection (and its parser) alive until the collector
+// catches up, which in a burst of closes (a SYN flood being evicted) is
+// most of the flow table a second time.
 type shardMsg struct {
 	ex    *http1.Exchange
 	rec   *reassembly.ConnRecord
@@ -115,13 +119,12 @@ func newShardedEngine(d *driver, n int, rcfg reassembly.Config, hcfg *http1.Conf
 	for i := range n {
 		s := &shard{id: i, e: e, in: make(chan *batch, shardQueue), aborted: aborted}
 		s.tick = reassembly.Packet{Src: netip.AddrPortFrom(tickAddr, 1), Dst: netip.AddrPortFrom(tickAddr, 2), VLAN: tickVLAN}
+		env := &handlerEnv{out: s, sources: &s.sources, hcfg: hcfg}
 		s.asm = reassembly.New(rcfg, func(info *reassembly.ConnInfo) reassembly.Handler {
 			if info.VLAN == tickVLAN {
 				return tickHandler{}
 			}
-			c := &connHandler{out: s, sources: &s.sources, skip: d.carriedWritten(info.ID)}
-			c.ConnParser = http1.NewConnParser(info, hcfg, c.exchange)
-			return c
+			return newConnHandler(env, info, d.carriedWritten(info.ID))
 		})
 		e.shards = append(e.shards, s)
 		e.wg.Add(1)
@@ -345,15 +348,31 @@ func (s *shard) flush() {
 		return
 	}
 	s.e.out <- s.msgs
-	s.msgs = make([]shardMsg, 0, cap(s.msgs))
+	s.msgs = make([]shardMsg, 0, min(cap(s.msgs), maxShardMsgs))
+}
+
+// maxShardMsgs bounds the messages a shard holds before sending them on. A
+// batch of packets usually yields a few; a burst of closes (end of input, a
+// flood being evicted, a timeout sweep) can yield one per flow in the
+// table, and holding them all would double the flow table's memory.
+const maxShardMsgs = 4096
+
+// send queues m for the collector, sending the queue on when it is full.
+func (s *shard) send(m shardMsg) {
+	s.msgs = append(s.msgs, m)
+	if len(s.msgs) >= maxShardMsgs {
+		s.flush()
+	}
 }
 
 func (s *shard) exchange(ex *http1.Exchange, src *SourceFile) {
-	s.msgs = append(s.msgs, shardMsg{ex: ex, src: src})
+	s.send(shardMsg{ex: ex, src: src})
 }
 
 func (s *shard) connection(rec *reassembly.ConnRecord, exchanges int, src *SourceFile) {
-	s.msgs = append(s.msgs, shardMsg{rec: rec, n: exchanges, src: src})
+	cp := new(reassembly.ConnRecord)
+	*cp = *rec // see shardMsg
+	s.send(shardMsg{rec: cp, n: exchanges, src: src})
 }
 
 // tickHandler is the handler of the tick flow: it ignores everything.

@@ -100,16 +100,10 @@ func (a *Assembler) expire() {
 }
 
 // create adds a connection whose first packet (in replay order) is p and
-// whose earliest packet was captured at first, making room first.
+// whose earliest packet was captured at first. It is only called to
+// promote a pending flow, whose slot in the flow table is taken over (the
+// room was made when the flow arrived: see makeRoom).
 func (a *Assembler) create(k connKey, p *Packet, first time.Time) *conn {
-	if len(a.conns) >= a.cfg.MaxConnections {
-		if c := a.closing.head; c != nil {
-			a.closeConn(c, c.finishReason())
-		} else if c := a.open.head; c != nil {
-			a.stats.ConnectionsEvicted++
-			a.closeConn(c, "evicted")
-		}
-	}
 	info := ConnInfo{VLAN: p.VLAN, FirstSeen: first}
 	switch {
 	case p.Flags.Has(FlagSYN | FlagACK):

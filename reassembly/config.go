@@ -9,10 +9,20 @@ import (
 // Config bounds the assembler's memory and sets its timeouts. The zero value
 // of a field means "use the default"; see EnsureDefaults.
 type Config struct {
-	// MaxConnections caps the flow table. When a new connection would exceed
-	// it, the least recently active connection is closed first (a lingering
-	// closed connection if there is one, otherwise an open one, with
-	// CloseReason "evicted").
+	// MaxConnections caps the flow table: connections and flows awaiting
+	// their handshake together. When a new flow would exceed it, one flow
+	// gives up its slot first (flowcap.go says which), closed with
+	// CloseReason "evicted".
+	//
+	// Cost: a flow awaiting its handshake holds about 420 bytes, a
+	// connection about 1.6 KB, plus about 1.4 KB for its HTTP parser once
+	// it carries payload (ingest creates the parser lazily) and whatever
+	// out-of-order bytes it buffers (MaxBufferedBytesTotal bounds those).
+	// The default, 250,000, therefore holds at most about 400 MB of flow
+	// state when every flow is an idle connection (a flood keeps half the
+	// table for pending flows, so less), and about 750 MB in the unlikely
+	// case that every one of them is mid-message: within a 2 GB sensor
+	// beside the soft heap limit of the spanlake command.
 	MaxConnections int
 	// MaxBufferedBytesPerConn caps the out-of-order bytes buffered per
 	// direction; going over forces gaps (anomaly "buffer_overflow").
@@ -35,7 +45,7 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultMaxConnections          = 500_000
+	DefaultMaxConnections          = 250_000
 	DefaultMaxBufferedBytesPerConn = 4 << 20
 	DefaultMaxBufferedBytesTotal   = 256 << 20
 	DefaultIdleTimeout             = 5 * time.Minute

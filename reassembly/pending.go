@@ -72,8 +72,8 @@ func (q *pendingQueue) remove(f *pendingFlow) {
 func (a *Assembler) hold(k connKey, p *Packet) {
 	f := a.pending[k]
 	if f == nil {
-		if len(a.pending) >= a.cfg.MaxConnections && a.pendingQ.head != nil {
-			a.promote(a.pendingQ.head)
+		if len(a.pending)+len(a.conns) >= a.cfg.MaxConnections {
+			a.makeRoom()
 		}
 		// The wait is measured on the stream's clock (the latest capture
 		// time seen), not on this packet's own time, which may be seconds
@@ -117,8 +117,10 @@ func (a *Assembler) expirePending() {
 	}
 }
 
-// promote creates the connection of a pending flow and replays its packets.
-func (a *Assembler) promote(f *pendingFlow) {
+// promote creates the connection of a pending flow, replays its packets
+// and returns the connection. Promotion moves a flow from one table to the
+// other: the number of flows held does not change.
+func (a *Assembler) promote(f *pendingFlow) *conn {
 	a.pendingQ.remove(f)
 	delete(a.pending, f.key)
 	pkts := replayOrder(f)
@@ -129,9 +131,10 @@ func (a *Assembler) promote(f *pendingFlow) {
 			a.shrink()
 		}
 		if c.closed { // a replayed packet closed it (cannot happen today; keep the invariant)
-			return
+			break
 		}
 	}
+	return c
 }
 
 // replayOrder puts the handshake first (SYN, then SYN-ACK) and keeps the

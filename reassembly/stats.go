@@ -7,14 +7,19 @@ type Stats struct {
 
 	ConnectionsCreated uint64
 	ConnectionsClosed  uint64 // Close calls, whatever the reason
-	ConnectionsEvicted uint64 // open connections closed to make room (CloseReason "evicted")
+	// ConnectionsEvicted counts flows closed to make room in the flow table
+	// (CloseReason "evicted"), open connections and pending flows alike;
+	// PendingEvicted counts those of them that were still waiting for
+	// their handshake (see flowcap.go).
+	ConnectionsEvicted uint64
+	PendingEvicted     uint64
 	// ConnectionsDetached counts connections taken out of the table by
 	// Detach, to be carried over to the next run (checkpoint.go).
 	ConnectionsDetached uint64
 	IdleTimeouts        uint64 // CloseReason "idle_timeout"
 	PortReuses          uint64 // SYN with a new ISN ended a closing connection
 	SynRetransmissions  uint64 // SYN (or SYN-ACK) with the ISN already seen
-	OpenConnections     int    // connections in the table now
+	OpenConnections     int    // flows in the table now: connections and pending flows
 
 	Gaps       uint64 // Gap events delivered
 	GapBytes   uint64 // bytes reported missing

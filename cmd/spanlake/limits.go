@@ -18,7 +18,7 @@ func limitFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "memory-budget", Value: etl.DefaultMemoryBudget, Category: "Limits",
 			Usage: "bytes of table rows buffered before sorted runs spill to WAREHOUSE/_spanlake (the files written do not depend on it)"},
 		&cli.IntFlag{Name: "max-connections", Value: reassembly.DefaultMaxConnections, Category: "Limits",
-			Usage: "flow-table cap: beyond it the least recently active connection is closed (close_reason evicted)"},
+			Usage: "flow-table cap, connections and flows awaiting their handshake together: beyond it the stalest flow is closed (close_reason evicted)"},
 		&cli.IntFlag{Name: "max-buffer-per-connection", Value: reassembly.DefaultMaxBufferedBytesPerConn, Category: "Limits",
 			Usage: "out-of-order bytes held per connection direction before the hole is given up as a gap"},
 		&cli.Int64Flag{Name: "max-buffer", Value: reassembly.DefaultMaxBufferedBytesTotal, Category: "Limits",

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"math"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"github.com/spanlake/spanlake/schema"
@@ -43,5 +46,32 @@ func TestLimitFlags(t *testing.T) {
 	}
 	for _, bad := range [][]string{{"--max-connections", "0"}, {"--max-buffer", "-1"}, {"--idle-timeout", "0s"}, {"--request-body-limit", "-5"}} {
 		spanlake(t, exitUsage, append(append([]string{"ingest", "-w", t.TempDir()}, bad...), pcap)...)
+	}
+}
+
+// TestMemoryLimitFlag: --memory-limit sets the runtime's soft limit, 0
+// removes it, a negative value is a usage error.
+func TestMemoryLimitFlag(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	for _, tc := range []struct {
+		arg  string
+		code int
+		want int64
+	}{
+		{"123456789", exitOK, 123456789},
+		{"0", exitOK, math.MaxInt64},
+		{"-1", exitUsage, -1},
+	} {
+		debug.SetMemoryLimit(old)
+		var out, errb bytes.Buffer
+		code := run([]string{"spanlake", "--memory-limit", tc.arg, "schema", "describe", "dim_date"}, &out, &errb)
+		if code != tc.code {
+			t.Errorf("--memory-limit %s: exit %d, want %d (%s)", tc.arg, code, tc.code, errb.String())
+			continue
+		}
+		if got := debug.SetMemoryLimit(-1); tc.want >= 0 && got != tc.want {
+			t.Errorf("--memory-limit %s: runtime limit %d, want %d", tc.arg, got, tc.want)
+		}
 	}
 }

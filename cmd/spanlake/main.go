@@ -66,7 +66,9 @@ func newApp() *cli.App {
 		Usage: "turn packet captures of web traffic into a Parquet warehouse and access logs",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error (logs go to stderr)", EnvVars: []string{"SPANLAKE_LOG_LEVEL"}},
+			memoryLimitFlag(),
 		},
+		Before:          applyMemoryLimit,
 		Commands:        []*cli.Command{ingestCommand(), logsCommand(), schemaCommand(), compactCommand(), aggregateCommand()},
 		HideHelpCommand: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
