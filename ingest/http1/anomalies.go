@@ -29,11 +29,27 @@ const (
 	// resynchronises.
 	AnomBadChunkSize = "bad_chunk_size"
 	// AnomOversizedHeader: the header (or trailer) block exceeded
-	// Config.MaxHeaderBytes; the message is incomplete and the parser
-	// resynchronises.
+	// Config.MaxHeaderBytes; the message is incomplete (Complete false),
+	// with the first MaxHeaderBytes as its HeaderBytes and the header lines
+	// of that part not kept. The rest of the block is skipped to its empty
+	// line without being kept. When that is where the message ends (a
+	// request or a 204/304/HEAD response with no Content-Length or
+	// Transfer-Encoding line in the block, or a trailer block) parsing goes
+	// on in place and the next exchanges are not affected. Otherwise the
+	// length of the body is unknown: the parser resynchronises and, as for
+	// header_gap, the exchanges paired before the pairing is trusted again
+	// carry oversized_header too (on an exchange whose own messages are
+	// intact it means its pairing may be wrong). MaxHeaderBytes is checked
+	// as the block arrives, so with short lines it is reached before
+	// too_many_headers: 100,000 lines of about 12 bytes give
+	// oversized_header alone.
 	AnomOversizedHeader = "oversized_header"
-	// AnomTooManyHeaders: more than Config.MaxHeaders header lines; the
-	// extra lines are dropped (Message.DroppedHeaders).
+	// AnomTooManyHeaders: more than Config.MaxHeaders header lines in a
+	// block that fits in Config.MaxHeaderBytes; the first MaxHeaders are
+	// kept, the extra lines are dropped and counted (Message.DroppedHeaders);
+	// the message is otherwise complete and parsed normally: framing
+	// headers (Content-Length, Transfer-Encoding) among the dropped lines
+	// still delimit the body, so the position is kept.
 	AnomTooManyHeaders = "too_many_headers"
 	// AnomNonHTTPData: bytes that are not HTTP where a start line was
 	// expected were skipped.
@@ -54,7 +70,11 @@ const (
 	AnomTruncated = "truncated"
 	// AnomPipelineOverflow: more than Config.MaxPipelineDepth requests were
 	// waiting; the oldest was emitted without its response, and the
-	// response that arrives for it later is emitted without a request.
+	// response that arrives for it later is emitted without a request (with
+	// response_without_request and pipeline_overflow), as soon as it ends,
+	// ahead of the requests still waiting: every such response is emitted,
+	// none is held back or dropped, while the parser holds at most about
+	// MaxPipelineDepth exchanges.
 	AnomPipelineOverflow = "pipeline_overflow"
 	// AnomHTTP09: an HTTP/0.9 request line (no version); its response is
 	// the raw bytes until close, status line or not (Response.Status 0,

@@ -15,7 +15,9 @@ type Config struct {
 	ResponseBodyLimit int
 	// MaxHeaderBytes caps the start line plus header block (and, separately,
 	// a chunked trailer block). Beyond it the message gets the anomaly
-	// "oversized_header" and the parser resynchronises. Default 64 KiB.
+	// "oversized_header", the rest of the block is skipped, and the parser
+	// resynchronises if the length of a body that follows is unknown
+	// (see AnomOversizedHeader). Default 64 KiB.
 	MaxHeaderBytes int
 	// MaxHeaders caps the header lines kept per message (trailers included).
 	// Extra lines are dropped and counted in Message.DroppedHeaders with the

@@ -21,7 +21,7 @@ type pending struct {
 	respDone bool // the response ended, or it is known there will be none
 	waiting  bool // in ConnParser.wait: request seen, no response paired
 	http09   bool
-	discard  bool   // parsed but never emitted (see orphan)
+	loose    bool   // not queued: emitted as soon as it ends (see orphan)
 	epoch    uint32 // ConnParser.epoch when the request started
 }
 
@@ -51,6 +51,7 @@ type ConnParser struct {
 	depth int
 	queue []*pending // not yet emitted, in Depth order
 	wait  []*pending // requests without a response, oldest first
+	loose *pending   // a response without request outside queue (see orphan)
 
 	// Pairing safety after losses. misaligned is the anomaly code put on
 	// every exchange paired while it is set; misalignResp says the loss was
@@ -78,9 +79,13 @@ type heldEvent struct {
 const maxHeld = 64 << 10
 
 // NewConnParser returns the reassembly.Handler for one TCP connection. emit
-// is called once per exchange, in Depth order; the *Exchange (and all it
-// points to) is owned by the receiver and never touched again by the
-// parser. cfg is copied; nil means defaults.
+// is called once per exchange, in Depth order except for a response without
+// request that would otherwise wait behind unfinished exchanges (one owed
+// to a request dropped by pipeline_overflow, or any once the queue is
+// full): it is emitted as soon as it ends (see orphan in pairing.go). The
+// order depends only on the byte streams. The *Exchange (and all it points
+// to) is owned by the receiver and never touched again by the parser. cfg
+// is copied; nil means defaults.
 func NewConnParser(info *reassembly.ConnInfo, cfg *Config, emit func(*Exchange)) *ConnParser {
 	c := &ConnParser{emit: emit, id: info.ID, client: info.Client, server: info.Server}
 	if cfg != nil {
@@ -146,6 +151,9 @@ func (c *ConnParser) Close(rec *reassembly.ConnRecord) {
 		p.reqDone, p.respDone = true, true
 	}
 	c.flush()
+	// A loose response still pending here is the upgraded exchange (any
+	// other ended with its side in half.close).
+	c.emitLoose()
 	for _, h := range &c.half {
 		for _, a := range h.pendAnoms {
 			c.anoms = addAnomaly(c.anoms, a)

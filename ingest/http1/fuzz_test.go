@@ -28,12 +28,22 @@ func FuzzConnParser(f *testing.F) {
 		cfg := fuzzConfigs[int(in[0])%len(fuzzConfigs)]
 		cfg.EnsureDefaults()
 		info := &reassembly.ConnInfo{ID: 1, Client: testClient, Server: testServer, HandshakeSeen: in[1]&1 == 0}
+		// Every exchange is emitted exactly once; those with a request in
+		// Depth order (only responses without request may be emitted
+		// early, see orphan).
 		lastDepth := 0
+		emitted := map[int]bool{}
 		check := func(ex *Exchange) {
-			if ex.Depth <= lastDepth {
-				t.Fatalf("depth %d after %d", ex.Depth, lastDepth)
+			if emitted[ex.Depth] || ex.Depth < 1 {
+				t.Fatalf("depth %d emitted twice", ex.Depth)
 			}
-			lastDepth = ex.Depth
+			emitted[ex.Depth] = true
+			if ex.Request != nil {
+				if ex.Depth <= lastDepth {
+					t.Fatalf("depth %d after %d", ex.Depth, lastDepth)
+				}
+				lastDepth = ex.Depth
+			}
 			if ex.Request != nil {
 				checkMsg(t, &ex.Request.Message, cfg.RequestBodyLimit)
 			}
@@ -61,6 +71,9 @@ func FuzzConnParser(f *testing.F) {
 			checkBounds(t, p)
 		}
 		p.Close(&reassembly.ConnRecord{Info: *info, CloseReason: "fin"})
+		if len(emitted) != p.depth {
+			t.Fatalf("%d exchanges emitted of %d", len(emitted), p.depth)
+		}
 	})
 }
 
@@ -79,6 +92,12 @@ var fuzzExtraScenarios = []scenario{
 	{events: []event{sv("HTTP/1.1 100 Continue\r\n\r\n"), cl("GET /\r\n"), sv("HTTP/1.1 200 OK\r\n\r\n")}},
 	{events: []event{cl("GET /a\r\nGET /b\r\nFOO /c\r\nHost: x\r\n\r\n"), sv("raw"), gapS(5)}},
 	{events: []event{cl("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /a\r\n"), sv("HTTP/1.1 400 No\r\nContent-Length: 0\r\n\r\nraw")}},
+	// Oversized header blocks skipped to their end (half.oversized).
+	{events: []event{cl("GET /a HTTP/1.1\r\nX: " + strings.Repeat("v", 300) + "\r\nY: 1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"), sv("HTTP/1.1 431 No\r\n\r\nHTTP/1.1 204 OK\r\n\r\n")}},
+	{events: []event{cl("POST /a HTTP/1.1\r\nX: " + strings.Repeat("v", 300) + "\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n\r\n"), sv("HTTP/1.1 413 No\r\n\r\nHTTP/1.1 204 OK\r\n\r\n")}},
+	{events: []event{cl("HEAD /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"), sv("HTTP/1.1 200 OK\r\nX: " + strings.Repeat("v", 300) + "\r\nX\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")}},
+	// Responses owed to requests dropped by pipeline_overflow.
+	{events: []event{cl(strings.Repeat("GET /p HTTP/1.1\r\n\r\n", 6)), sv(strings.Repeat("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", 5) + "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nx")}},
 }
 
 var fuzzConfigs = []Config{
@@ -115,6 +134,9 @@ func checkBounds(t *testing.T, p *ConnParser) {
 	}
 	if len(p.wait) > p.cfg.MaxPipelineDepth || len(p.queue) > p.cfg.MaxPipelineDepth+maxQueueSlack+2 {
 		t.Fatalf("wait %d queue %d", len(p.wait), len(p.queue))
+	}
+	if p.loose != nil && (!p.loose.loose || p.loose.ex.Request != nil) {
+		t.Fatalf("loose exchange %d with a request", p.loose.ex.Depth)
 	}
 	if p.heldLen > 2*maxHeld {
 		t.Fatalf("held %d bytes", p.heldLen)

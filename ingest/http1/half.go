@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"slices"
 	"time"
 )
 
@@ -61,6 +62,15 @@ type half struct {
 	holdN    int64 // bytes held, lost ones included
 	holdLost bool
 
+	// stSkipHead: the rest of an oversized header (or trailer) block is
+	// skipped up to its empty line (see oversized). skipLen is the length
+	// of the line being skipped, skipName its first bytes; skipFraming says
+	// a Content-Length or Transfer-Encoding line was seen in the block.
+	skipName    [18]byte
+	skipLen     int
+	skipFraming bool
+	skipTrailer bool
+
 	pendAnoms []string  // anomalies for the next message of this side
 	lastTs    time.Time // of the last Data or Gap call
 }
@@ -79,6 +89,7 @@ const (
 	stScan                   // resynchronising: looking for a start line
 	stTunnel                 // upgraded: count only
 	stHold                   // requests: waiting for the answer to CONNECT/Upgrade
+	stSkipHead               // the rest of an oversized header block, up to its empty line
 )
 
 // maxChunkLine bounds a chunk-size line with its extensions.
@@ -172,6 +183,8 @@ func (h *half) data(p []byte, ts time.Time) {
 			return
 		case stScan:
 			p = p[h.scan(p, ts):]
+		case stSkipHead:
+			p = p[h.skipHead(p):]
 		case stTunnel:
 			h.c.tunnel(h.resp, int64(len(p)))
 			return
@@ -234,9 +247,9 @@ func (h *half) headData(p []byte, ts time.Time) int {
 				return skip(used + len(chunk))
 			}
 			// Keep exactly MaxHeaderBytes so the result does not depend
-			// on how the bytes were cut; the rest is scanned.
+			// on how the bytes were cut; the rest is skipped.
 			h.head = append(h.head, chunk[:room]...)
-			h.abort(AnomOversizedHeader, ts)
+			h.oversized(ts, false)
 			return used + room
 		}
 		h.head = append(h.head, chunk...)
@@ -294,9 +307,9 @@ func (h *half) headerLines(p []byte, ts time.Time) int {
 	}
 	if room := h.c.cfg.MaxHeaderBytes - len(h.head); take > room {
 		// Keep exactly MaxHeaderBytes so the result does not depend on how
-		// the bytes were cut; the rest is scanned.
+		// the bytes were cut; the rest is skipped.
 		h.head = append(h.head, p[:room]...)
-		h.abort(AnomOversizedHeader, ts)
+		h.oversized(ts, false)
 		return room
 	}
 	h.head = append(h.head, p[:take]...)
@@ -574,7 +587,12 @@ func (h *half) headerDone(ts time.Time) {
 	}
 	m.Headers = make([]Header, 0, min(countLines(block)-1, h.c.cfg.MaxHeaders))
 	m.DroppedHeaders = 0
-	h.p.ex.Anomalies = parseHeaderLines(block[nl+1:], m, h.c.cfg.MaxHeaders, h.p.ex.Anomalies)
+	var dropped []Header // framing headers beyond MaxHeaders
+	h.p.ex.Anomalies = parseHeaderLines(block[nl+1:], m, h.c.cfg.MaxHeaders, h.p.ex.Anomalies, &dropped)
+	framingHs := m.Headers
+	if len(dropped) > 0 {
+		framingHs = append(slices.Clip(m.Headers), dropped...)
+	}
 	h.head = h.head[:0]
 	h.lineDone, h.lineStart = false, 0
 
@@ -590,7 +608,7 @@ func (h *half) headerDone(ts time.Time) {
 				h.anomaly(AnomMissingHost)
 			}
 		}
-		fr, n, anoms := bodyFraming(m.Headers, false, h.p.ex.Anomalies)
+		fr, n, anoms := bodyFraming(framingHs, false, h.p.ex.Anomalies)
 		h.p.ex.Anomalies = anoms
 		if !h.rl.http09 && (q.Method == "CONNECT" || hasUpgrade(m)) {
 			h.holdNext = true
@@ -630,7 +648,7 @@ func (h *half) headerDone(ts time.Time) {
 	if method == "HEAD" || r.Status == 204 || r.Status == 304 {
 		h.finish(ts, true)
 	} else {
-		fr, n, anoms := bodyFraming(m.Headers, true, h.p.ex.Anomalies)
+		fr, n, anoms := bodyFraming(framingHs, true, h.p.ex.Anomalies)
 		h.p.ex.Anomalies = anoms
 		h.startBody(fr, n, ts)
 	}
@@ -726,7 +744,7 @@ func (h *half) trailerData(p []byte, ts time.Time) int {
 			chunk = p[:i+1]
 		}
 		if len(h.head)+len(chunk) > h.c.cfg.MaxHeaderBytes {
-			h.abort(AnomOversizedHeader, ts)
+			h.oversized(ts, true)
 			return used
 		}
 		h.head = append(h.head, chunk...)
@@ -740,7 +758,7 @@ func (h *half) trailerData(p []byte, ts time.Time) int {
 			if len(h.head) > n {
 				m := h.msg
 				before := len(m.Headers)
-				h.p.ex.Anomalies = parseHeaderLines(string(h.head), m, h.c.cfg.MaxHeaders, h.p.ex.Anomalies)
+				h.p.ex.Anomalies = parseHeaderLines(string(h.head), m, h.c.cfg.MaxHeaders, h.p.ex.Anomalies, nil)
 				m.Trailers = len(m.Headers) - before
 			} else if n == 1 {
 				h.anomaly(AnomBareLF)
@@ -806,6 +824,131 @@ func (h *half) abort(code string, ts time.Time) {
 	h.finalize(ts, false)
 	h.c.lost(h.resp, code)
 	h.resync()
+}
+
+// oversized handles a header block (trailer: a chunked trailer block)
+// longer than MaxHeaderBytes; head holds the first MaxHeaderBytes of it.
+// The message ends there, incomplete, with AnomOversizedHeader. Whether the
+// position in the stream is lost depends on what follows the block:
+//   - a trailer block ends the message;
+//   - a request, or a response that has no body by its status (204, 304)
+//     or its request (HEAD), ends with its header block unless a framing
+//     header (Content-Length, Transfer-Encoding) says a body follows;
+//
+// in these cases the rest of the block is skipped up to its empty line
+// (stSkipHead), looking only at the first bytes of each line for framing
+// headers, and parsing goes on after it with the position kept. Otherwise
+// (a framing header among the kept lines, a response with a body, an
+// interim or 101 response, a CONNECT answer) the length of what follows is
+// unknown and the side resynchronises (abort), as it does when a framing
+// header turns up among the skipped lines.
+func (h *half) oversized(ts time.Time, trailer bool) {
+	from := 0
+	if !trailer {
+		from = bytes.IndexByte(h.head, '\n') + 1 // after the start line
+	}
+	h.skipLen, h.skipFraming, h.skipTrailer = 0, false, trailer
+	h.skipLines(h.head[from:]) // cannot end the block: it would have fit
+	p, noTunnel := h.p, !trailer && h.resp && !h.mayTunnel()
+	if !trailer && (h.skipFraming || !h.bodiless()) {
+		h.abort(AnomOversizedHeader, ts)
+	} else {
+		h.anomaly(AnomOversizedHeader)
+		h.holdNext = false
+		h.finalize(ts, false)
+		h.head, h.lineDone, h.lineStart = h.head[:0], false, 0
+		h.st = stSkipHead
+	}
+	if rq := &h.c.half[0]; noTunnel && rq.st == stHold && rq.holdFor == p {
+		rq.unhold() // no tunnel: the held bytes are requests after all
+	}
+}
+
+// mayTunnel reports whether the response being parsed may switch the
+// connection to a tunnel (101, a 2xx answer to CONNECT) or is interim.
+func (h *half) mayTunnel() bool {
+	s := h.p.rsp.Status
+	return s/100 == 1 || s/100 == 2 && h.p.ex.Request != nil && h.p.req.Method == "CONNECT"
+}
+
+// bodiless reports whether the message of the header block being parsed
+// has no body when its headers have no framing header.
+func (h *half) bodiless() bool {
+	if !h.resp {
+		return true
+	}
+	if h.mayTunnel() {
+		return false // a final response follows, or a tunnel
+	}
+	s := h.p.rsp.Status
+	return s == 204 || s == 304 || h.p.ex.Request != nil && h.p.req.Method == "HEAD"
+}
+
+// skipHead skips the rest of an oversized header block (stSkipHead); it
+// returns how many bytes of p it used.
+func (h *half) skipHead(p []byte) int {
+	n, end := h.skipLines(p)
+	if !end {
+		return n
+	}
+	if h.skipFraming && !h.skipTrailer {
+		// A body of unknown length follows.
+		h.c.lost(h.resp, AnomOversizedHeader)
+		h.resync()
+		return n
+	}
+	h.st = stIdle
+	return n
+}
+
+// skipLines consumes header lines of p up to and including the empty line
+// ending the block; it returns how many bytes it used and whether the
+// block ended. Lines are not kept: only their first bytes, to tell
+// framing headers (skipFraming).
+func (h *half) skipLines(p []byte) (int, bool) {
+	used := 0
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		seg := p
+		if i >= 0 {
+			seg = p[:i]
+		}
+		if h.skipLen < len(h.skipName) {
+			copy(h.skipName[h.skipLen:], seg)
+		}
+		h.skipLen += len(seg)
+		if i < 0 {
+			return used + len(p), false
+		}
+		used += i + 1
+		p = p[i+1:]
+		line := h.skipName[:min(h.skipLen, len(h.skipName))]
+		h.skipLen = 0
+		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
+			return used, true
+		}
+		if isFramingHeader(line) {
+			h.skipFraming = true
+		}
+	}
+	return used, false
+}
+
+// framingNames are the headers that give a message a body.
+var framingNames = [][]byte{[]byte("content-length"), []byte("transfer-encoding")}
+
+// isFramingHeader reports whether the start of a header line names a
+// framing header (any case; blanks before the colon allowed).
+func isFramingHeader(line []byte) bool {
+	for _, name := range framingNames {
+		if len(line) > len(name) && bytes.EqualFold(line[:len(name)], name) {
+			switch line[len(name)] {
+			case ':', ' ', '\t':
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // startHTTP09Response begins the answer to an HTTP/0.9 request: raw bytes
@@ -939,6 +1082,11 @@ func (h *half) gap(n int64, ts time.Time) {
 		h.capOff = true
 		h.anomaly(AnomBodyGap)
 	case stScan:
+		h.c.lost(h.resp, AnomHeaderGap)
+		h.resync()
+	case stSkipHead:
+		// The end of the skipped block may be in the loss.
+		h.pendAnoms = addAnomaly(h.pendAnoms, AnomHeaderGap)
 		h.c.lost(h.resp, AnomHeaderGap)
 		h.resync()
 	case stTunnel:

@@ -9,8 +9,11 @@ import "strings"
 // lines, each ending in LF, the terminating empty line excluded or not) to
 // m.Headers. The Header strings alias block, which the caller made a string
 // copy of, so one allocation holds every name and value of the message.
-// limit is the total number of headers m may hold.
-func parseHeaderLines(block string, m *Message, limit int, anoms []string) []string {
+// limit is the total number of headers m may hold. Framing headers
+// (Content-Length, Transfer-Encoding) beyond the limit are appended to
+// *dropped unless it is nil: the body must be delimited as the receiver of
+// the message delimited it, whatever is kept.
+func parseHeaderLines(block string, m *Message, limit int, anoms []string, dropped *[]Header) []string {
 	for len(block) > 0 {
 		nl := strings.IndexByte(block, '\n')
 		var raw string
@@ -56,6 +59,9 @@ func parseHeaderLines(block string, m *Message, limit int, anoms []string) []str
 		if len(m.Headers) >= limit {
 			m.DroppedHeaders++
 			anoms = addAnomaly(anoms, AnomTooManyHeaders)
+			if dropped != nil && (equalFold(name, "Content-Length") || equalFold(name, "Transfer-Encoding")) {
+				*dropped = append(*dropped, Header{Name: name, Value: trimSpace(line[colon+1:])})
+			}
 			continue
 		}
 		m.Headers = append(m.Headers, Header{Name: name, Value: trimSpace(line[colon+1:])})

@@ -8,7 +8,8 @@ import "time"
 //
 // Normally pairing is FIFO (HTTP/1.x answers in order). After a loss whose
 // position is unknown (a gap in a header block or chunk framing, skipped
-// non-HTTP bytes, an oversized header) whole messages may be missing, so
+// non-HTTP bytes, an oversized header block after which the length of the
+// body is unknown; see half.oversized) whole messages may be missing, so
 // the connection is "misaligned": responses pair only with requests seen
 // before the response started (causality); after a response-side loss the
 // newest such request is taken (older ones most likely had their responses
@@ -16,13 +17,29 @@ import "time"
 // Every exchange paired while misaligned carries the loss's anomaly code.
 // Alignment is trusted again once every request has its response, unless
 // the client pipelines (then timing cannot tell which response was lost).
+//
+// Emission is in Depth order, with one exception that keeps memory bounded
+// by MaxPipelineDepth without dropping anything: a response without request
+// that would have to wait behind unfinished exchanges, either because it is
+// owed to a request dropped by pipeline_overflow or because the queue is
+// full, is "loose": it is not queued and is emitted as soon as it ends (see
+// orphan). At most one loose exchange exists at a time, since responses are
+// parsed one after the other. The order stays a function of the byte
+// streams alone, which carry-over relies on (it skips as many exchanges as
+// an earlier run emitted).
 
-// newExchange allocates the next exchange in Depth order.
+// newExchange allocates the next exchange in Depth order and queues it.
 func (c *ConnParser) newExchange() *pending {
+	p := c.allocExchange()
+	c.queue = append(c.queue, p)
+	return p
+}
+
+// allocExchange allocates the next exchange without queueing it.
+func (c *ConnParser) allocExchange() *pending {
 	c.depth++
 	p := &pending{epoch: c.epoch}
 	p.ex.ConnID, p.ex.Client, p.ex.Server, p.ex.Depth = c.id, c.client, c.server, c.depth
-	c.queue = append(c.queue, p)
 	return p
 }
 
@@ -66,10 +83,10 @@ func (c *ConnParser) pairResponse(ts time.Time) *pending {
 	if c.misaligned == "" {
 		if c.owed > 0 {
 			c.owed--
-			return c.orphan(AnomPipelineOverflow)
+			return c.orphan(AnomPipelineOverflow, true)
 		}
 		if len(c.wait) == 0 {
-			return c.orphan("")
+			return c.orphan("", false)
 		}
 		p := c.wait[0]
 		c.wait = popFront(c.wait, 1)
@@ -82,7 +99,7 @@ func (c *ConnParser) pairResponse(ts time.Time) *pending {
 		k++
 	}
 	if k == 0 {
-		return c.orphan(c.misaligned)
+		return c.orphan(c.misaligned, false)
 	}
 	pick := 0
 	if c.misalignResp {
@@ -114,18 +131,28 @@ func (c *ConnParser) pairResponse(ts time.Time) *pending {
 	return p
 }
 
-// maxQueueSlack bounds the finished exchanges that may wait behind an
-// unfinished one (responses without request while a request body is still
-// arriving); beyond it such responses are parsed but not emitted.
+// maxQueueSlack bounds the responses without request that may wait in the
+// queue behind an unfinished exchange (e.g. while a request body is still
+// arriving); beyond it such responses are loose (emitted as soon as they
+// end, out of Depth order), so none is ever dropped.
 const maxQueueSlack = 64
 
-// orphan creates the exchange of a response that has no request.
-func (c *ConnParser) orphan(flag string) *pending {
-	if len(c.queue) >= c.cfg.MaxPipelineDepth+maxQueueSlack {
-		c.anoms = addAnomaly(c.anoms, AnomPipelineOverflow)
-		return &pending{reqDone: true, discard: true}
+// orphan creates the exchange of a response that has no request. owed says
+// it answers a request dropped by pipeline_overflow. The exchange is loose
+// (not queued; emitted as soon as the response ends) when it would have to
+// wait behind an unfinished exchange and either it is owed (the requests
+// ahead of it may wait for long: up to MaxPipelineDepth of them) or the
+// queue is full. A non-empty queue always starts with an unfinished
+// exchange (flush).
+func (c *ConnParser) orphan(flag string, owed bool) *pending {
+	var p *pending
+	if len(c.queue) > 0 && (owed || len(c.queue) >= c.cfg.MaxPipelineDepth+maxQueueSlack) {
+		p = c.allocExchange()
+		p.loose = true
+		c.loose = p
+	} else {
+		p = c.newExchange()
 	}
-	p := c.newExchange()
 	p.reqDone = true
 	p.ex.Response = &p.rsp
 	p.ex.Anomalies = addAnomaly(p.ex.Anomalies, AnomResponseWithoutRequest)
@@ -168,7 +195,19 @@ func (c *ConnParser) responseDone(p *pending) {
 	if c.misaligned != "" && len(c.wait) == 0 && !c.pipelining && !c.half[0].resyncing() {
 		c.misaligned, c.misalignResp = "", false
 	}
+	if p.loose {
+		c.emitLoose()
+		return
+	}
 	c.flush()
+}
+
+// emitLoose emits the loose exchange (see orphan), if any.
+func (c *ConnParser) emitLoose() {
+	if p := c.loose; p != nil {
+		c.loose = nil
+		c.emit(&p.ex)
+	}
 }
 
 // flush emits the exchanges at the head of the queue that are finished.

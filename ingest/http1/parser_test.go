@@ -217,9 +217,11 @@ func tableCases() []tableCase {
 			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=39 bw=3 bb=3 I] [truncated]"}},
 		{name: "pipeline_overflow",
 			sc: scenario{cfg: &Config{MaxPipelineDepth: 2}, events: []event{cl(reqA + reqB + reqC), sv(rsp404 + rsp5 + rsp5)}},
+			// The response owed to the dropped request does not wait for
+			// the requests still waiting: it is emitted as soon as it ends.
 			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[-] [pipeline_overflow]",
-				"2" + wantB5 + " P", "3" + wantC5 + " P",
-				"4 req[-] rsp[404 HTTP/1.1 h=1 hb=45 bw=3 bb=3 C] [response_without_request pipeline_overflow]"}},
+				"4 req[-] rsp[404 HTTP/1.1 h=1 hb=45 bw=3 bb=3 C] [response_without_request pipeline_overflow]",
+				"2" + wantB5 + " P", "3" + wantC5 + " P"}},
 		{name: "http09",
 			sc:   scenario{events: []event{cl("GET /old\r\n"), sv("<html>raw</html>")}},
 			want: []string{"1 req[GET /old  h=0 hb=10 bw=0 bb=0 C] rsp[0  h=0 hb=0 bw=16 bb=16 C] [http09]"}},
