@@ -61,14 +61,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func newApp() *cli.App {
+	var stopProfiles func() error // set by Before when profiling
 	return &cli.App{
 		Name:  "spanlake",
 		Usage: "turn packet captures of web traffic into a Parquet warehouse and access logs",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error (logs go to stderr)", EnvVars: []string{"SPANLAKE_LOG_LEVEL"}},
 			memoryLimitFlag(),
+		}, profileFlags()...),
+		Before: func(c *cli.Context) error {
+			if err := applyMemoryLimit(c); err != nil {
+				return err
+			}
+			stop, err := startProfiles(c)
+			if err != nil {
+				return err
+			}
+			stopProfiles = stop
+			return nil
 		},
-		Before:          applyMemoryLimit,
+		After: func(*cli.Context) error {
+			if stopProfiles == nil {
+				return nil
+			}
+			return stopProfiles()
+		},
 		Commands:        []*cli.Command{ingestCommand(), logsCommand(), schemaCommand(), compactCommand(), aggregateCommand()},
 		HideHelpCommand: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
