@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"testing"
@@ -73,5 +74,25 @@ func TestMemoryLimitFlag(t *testing.T) {
 		if got := debug.SetMemoryLimit(-1); tc.want >= 0 && got != tc.want {
 			t.Errorf("--memory-limit %s: runtime limit %d, want %d", tc.arg, got, tc.want)
 		}
+	}
+}
+
+// TestProfileFlags: --cpuprofile and --memprofile write pprof files
+// (gzip'd protocol buffers) of the command.
+func TestProfileFlags(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
+	var out, errb bytes.Buffer
+	if code := run([]string{"spanlake", "--cpuprofile", cpu, "--memprofile", mem, "schema", "describe"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, p := range []string{cpu, mem} {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: not a gzip'd profile (%d bytes, %v)", p, len(b), err)
+		}
+	}
+	if code := run([]string{"spanlake", "--cpuprofile", filepath.Join(dir, "no", "such", "dir"), "schema", "describe"}, &out, &errb); code == exitOK {
+		t.Errorf("--cpuprofile into a missing directory succeeded")
 	}
 }
