@@ -5,7 +5,7 @@ BENCHTIME ?= 1s
 PKGS      := ./...
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-fast lint fuzz bench testdata demo clean
+.PHONY: help build test test-fast race lint fuzz bench testdata demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ test: lint ## the full test suite, DuckDB-backed tests included (what CI runs)
 
 test-fast: ## unit and end-to-end tests without the DuckDB (cgo) tests
 	$(GO) test $(PKGS)
+
+race: ## the tests under the race detector (-short: the hostile captures and the million-flow tests are skipped)
+	$(GO) test -count=1 -race -short $(PKGS)
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
