@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/spanlake/spanlake/etl/atomicfile"
 	"github.com/spanlake/spanlake/ingest"
 	"github.com/spanlake/spanlake/ingest/synth"
 )
@@ -52,7 +53,7 @@ func TestWarehouseSameFilesAnyWorkersAnyBudget(t *testing.T) {
 			if budget == math.MaxInt64 && w.mem.spills != 0 {
 				t.Fatalf("no limit: %d spills, want none", w.mem.spills)
 			}
-			if left, _ := filepath.Glob(filepath.Join(root, MetaDir, tempPrefix+"*")); len(left) > 0 || w.mem.used != 0 {
+			if left, _ := filepath.Glob(filepath.Join(root, MetaDir, atomicfile.TempPrefix+"*")); len(left) > 0 || w.mem.used != 0 {
 				t.Fatalf("after Commit: spill runs %v, %d bytes accounted", left, w.mem.used)
 			}
 			tree := readTree(t, root)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/spanlake/spanlake/etl/atomicfile"
 	"github.com/spanlake/spanlake/schema"
 )
 
@@ -113,6 +114,6 @@ func compactDim[T any](key func(*T) int64) func(dir string) (CompactStats, error
 			}
 		}
 		st.Rows, st.DuplicatesRemoved = len(sorted), read-len(sorted)
-		return st, syncDir(dir)
+		return st, atomicfile.SyncDir(dir)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/spanlake/spanlake/etl/atomicfile"
 )
 
 // Spill runs.
@@ -31,12 +33,12 @@ import (
 // rows that never left memory. The runs are temporary files: nothing but
 // this process reads them, and they are not fsynced.
 //
-// Runs live in the warehouse's MetaDir with the tempPrefix, so the crash
+// Runs live in the warehouse's MetaDir with atomicfile.TempPrefix, so the crash
 // cleanup of OpenWarehouse (removeTempFiles) removes those of a killed run;
 // Commit removes them once merged and Rollback removes the rest.
 
 // spillRunPattern names run files (os.CreateTemp pattern).
-const spillRunPattern = tempPrefix + "spill-*.run"
+const spillRunPattern = atomicfile.TempPrefix + "spill-*.run"
 
 // runBufferBytes is the read and write buffer of one run.
 const runBufferBytes = 64 << 10

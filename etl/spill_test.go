@@ -16,6 +16,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/spanlake/spanlake/etl/atomicfile"
 	"github.com/spanlake/spanlake/schema"
 )
 
@@ -149,7 +150,7 @@ func TestFactTableSameFilesAnyOrderAnyBudget(t *testing.T) {
 		if mem.used != 0 {
 			t.Errorf("%s: %d bytes still accounted after the flush", c.name, mem.used)
 		}
-		left, _ := filepath.Glob(filepath.Join(mem.dir, tempPrefix+"*"))
+		left, _ := filepath.Glob(filepath.Join(mem.dir, atomicfile.TempPrefix+"*"))
 		if len(left) > 0 {
 			t.Errorf("%s: spill runs left: %v", c.name, left)
 		}
@@ -213,7 +214,7 @@ func checkSortedHeaders(t *testing.T, root string, tree map[string][]byte) {
 func TestSpillRunsRemovedAfterCrash(t *testing.T) {
 	root := t.TempDir()
 	spills := func() []string {
-		m, _ := filepath.Glob(filepath.Join(root, MetaDir, tempPrefix+"spill-*"))
+		m, _ := filepath.Glob(filepath.Join(root, MetaDir, atomicfile.TempPrefix+"spill-*"))
 		return m
 	}
 	fill := func(w *Warehouse) {

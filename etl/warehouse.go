@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spanlake/spanlake/etl/atomicfile"
 	"github.com/spanlake/spanlake/ingest"
 	"github.com/spanlake/spanlake/ingest/http1"
 	"github.com/spanlake/spanlake/reassembly"
@@ -308,14 +309,14 @@ func sourceFileRow(s *ingest.SourceFile) schema.DimSourceFile {
 	return r
 }
 
-// removeTempFiles deletes every temporary file (tempPrefix) in the
+// removeTempFiles deletes every temporary file (atomicfile.IsTemp) in the
 // warehouse: what a killed run was writing when it died.
 func removeTempFiles(root string) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && strings.HasPrefix(d.Name(), tempPrefix) {
+		if !d.IsDir() && atomicfile.IsTemp(d.Name()) {
 			if err := os.Remove(p); err != nil {
 				return fmt.Errorf("remove temporary file %s: %w", p, err)
 			}

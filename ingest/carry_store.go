@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/spanlake/spanlake/etl/atomicfile"
 )
 
 // CarryStore keeps the checkpoints of carried-over connections in
@@ -214,9 +217,9 @@ func (s *CarryStore) Save(in *CarryIn, sum *Summary, now time.Time) (int64, erro
 	}
 	m.ID = fmt.Sprintf("%016x", h.Sum64())
 	var cw *carryWriter
-	size, err := writeFileAtomic(s.path(seq, ".pcapng"), func(f *os.File) error {
+	size, err := writeFileAtomic(s.path(seq, ".pcapng"), func(w io.Writer) error {
 		var err error
-		if cw, err = writeCarryPackets(f, in, sum.Sources, sum.Carried); err != nil {
+		if cw, err = writeCarryPackets(w, in, sum.Sources, sum.Carried); err != nil {
 			return err
 		}
 		return cw.flush()
@@ -237,8 +240,8 @@ func (s *CarryStore) Save(in *CarryIn, sum *Summary, now time.Time) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	if _, err := writeFileAtomic(s.path(seq, ".json"), func(f *os.File) error {
-		_, err := f.Write(append(js, '\n'))
+	if _, err := writeFileAtomic(s.path(seq, ".json"), func(w io.Writer) error {
+		_, err := w.Write(append(js, '\n'))
 		return err
 	}); err != nil {
 		return 0, fmt.Errorf("write carry-over: %w", err)
@@ -265,35 +268,15 @@ func (s *CarryStore) Prune(keep int64) error {
 	return errors.Join(errs...)
 }
 
-// writeFileAtomic writes path through a temporary file in its directory,
-// fsyncs and renames it; it returns the size written.
-func writeFileAtomic(path string, fill func(*os.File) error) (int64, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+// writeFileAtomic writes path crash-safely (see package atomicfile),
+// private to the user running spanlake as before; it returns the size
+// written.
+func writeFileAtomic(path string, fill func(io.Writer) error) (int64, error) {
+	if err := atomicfile.Write(filepath.Dir(path), filepath.Base(path), 0o600, fill); err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(path)
 	if err != nil {
-		return 0, err
-	}
-	tmp := f.Name()
-	fail := func(err error) (int64, error) {
-		f.Close()
-		os.Remove(tmp)
-		return 0, err
-	}
-	if err := fill(f); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
 		return 0, err
 	}
 	return st.Size(), nil

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spanlake/spanlake/etl/atomicfile"
 	"github.com/spanlake/spanlake/schema"
 )
 
@@ -409,7 +410,7 @@ func TestWriteTableIsIdempotentAndPartitioned(t *testing.T) {
 		matches, _ := filepath.Glob(filepath.Join(out2, g.Table(), "*", "*"))
 		var leftovers []string
 		filepath.WalkDir(out2, func(p string, d os.DirEntry, err error) error {
-			if strings.HasPrefix(d.Name(), ".tmp-") {
+			if atomicfile.IsTemp(d.Name()) {
 				leftovers = append(leftovers, p)
 			}
 			return nil

@@ -1,7 +1,6 @@
 package aggregate
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -12,63 +11,13 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/spanlake/spanlake/etl/atomicfile"
 )
 
-// tempPrefix and filePerm match etl/atomic.go: readers skip hidden files,
-// and output is readable by the group that loads the warehouse.
-const (
-	tempPrefix = ".tmp-"
-	filePerm   = 0o640
-)
-
-// writeAtomic creates dir/name with the content fill writes: a temporary
-// file in dir, fsynced, renamed over name, then dir fsynced — the same
-// protocol as etl's writeAtomic (etl/atomic.go), which is unexported. On
-// error nothing is left behind and an older dir/name stays untouched.
-func writeAtomic(dir, name string, fill func(io.Writer) error) (err error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("cannot create directory %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
-	if err != nil {
-		return fmt.Errorf("cannot create temporary file in %s: %w", dir, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(filePerm); err != nil {
-		return fmt.Errorf("cannot chmod %s: %w", tmp, err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := fill(bw); err != nil {
-		return fmt.Errorf("cannot write %s: %w", filepath.Join(dir, name), err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", filepath.Join(dir, name), err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("cannot fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("cannot close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("cannot rename %s: %w", tmp, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("cannot open directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("cannot fsync directory %s: %w", dir, err)
-	}
-	return nil
-}
+// filePerm matches etl's: output is readable by the group that loads the
+// warehouse.
+const filePerm = 0o640
 
 // ErrTopNotWritable marks an attempt to store a --top result: a truncated
 // rollup would silently undercount when re-aggregated.
@@ -115,7 +64,10 @@ func WriteTable(root string, r *Result) ([]string, error) {
 		rows := byPart[p]
 		slices.SortFunc(rows, compareRows)
 		dir := filepath.Join(table, filepath.FromSlash(p))
-		err := writeAtomic(dir, name, func(w io.Writer) error { return writeRows(w, r, rows) })
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return written, fmt.Errorf("cannot create directory %s: %w", dir, err)
+		}
+		err := atomicfile.Write(dir, name, filePerm, func(w io.Writer) error { return writeRows(w, r, rows) })
 		if err != nil {
 			return written, err
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/spanlake/spanlake/etl/atomicfile"
 )
 
 // Split says how --out-dir splits the log into files.
@@ -133,10 +135,10 @@ func (s *streamSink) finish() error {
 }
 func (s *streamSink) abort() {}
 
-// dirSink writes one file per split key under dir. Each file is written to
-// a hidden temporary name in its final directory and, when complete,
-// flushed, fsynced and renamed over the final name: readers never see a
-// partial file, and rendering again replaces the files. Lines come in time
+// dirSink writes one file per split key under dir. Each file is written
+// with atomicfile (0644, as logs usually are): to a hidden temporary name in
+// its final directory and, when complete, fsynced and renamed over the
+// final name: readers never see a partial file, and rendering again replaces the files. Lines come in time
 // order, so when splitting by day every file of a day is complete when the
 // first line of a later day arrives, and is committed then.
 type dirSink struct {
@@ -153,10 +155,10 @@ type dirSink struct {
 }
 
 type outFile struct {
-	rel, tmp string
-	f        *os.File
-	bw       *bufio.Writer
-	gz       *gzip.Writer
+	rel string
+	af  *atomicfile.File
+	bw  *bufio.Writer
+	gz  *gzip.Writer
 }
 
 func (s *dirSink) write(r *Record, line []byte) error {
@@ -178,11 +180,11 @@ func (s *dirSink) write(r *Record, line []byte) error {
 		s.open[rel] = of
 		s.buf = s.format.AppendPreamble(s.buf[:0], r.LogTime())
 		if _, err := of.bw.Write(s.buf); err != nil {
-			return fmt.Errorf("cannot write %s: %w", of.tmp, err)
+			return fmt.Errorf("cannot write %s: %w", filepath.Join(s.dir, rel), err)
 		}
 	}
 	if _, err := of.bw.Write(line); err != nil {
-		return fmt.Errorf("cannot write %s: %w", of.tmp, err)
+		return fmt.Errorf("cannot write %s: %w", filepath.Join(s.dir, rel), err)
 	}
 	return nil
 }
@@ -193,14 +195,14 @@ func (s *dirSink) create(rel string) (*outFile, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(final)+".tmp-*")
+	af, err := atomicfile.Create(dir, filepath.Base(final), 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("cannot create a temporary file in %s: %w", dir, err)
+		return nil, err
 	}
-	of := &outFile{rel: rel, tmp: f.Name(), f: f}
-	var w io.Writer = f
+	of := &outFile{rel: rel, af: af}
+	var w io.Writer = af
 	if s.gzip {
-		of.gz = gzip.NewWriter(f)
+		of.gz = gzip.NewWriter(af)
 		w = of.gz
 	}
 	of.bw = bufio.NewWriterSize(w, 64<<10)
@@ -208,29 +210,19 @@ func (s *dirSink) create(rel string) (*outFile, error) {
 }
 
 func (s *dirSink) commit(of *outFile) error {
-	final := filepath.Join(s.dir, of.rel)
 	err := of.bw.Flush()
 	if err == nil && of.gz != nil {
 		err = of.gz.Close()
 	}
-	if err == nil {
-		err = of.f.Sync()
-	}
-	if cerr := of.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(of.tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(of.tmp, final)
-	}
 	if err != nil {
-		os.Remove(of.tmp)
-		return fmt.Errorf("cannot write %s: %w", final, err)
+		of.af.Abort()
+		return fmt.Errorf("cannot write %s: %w", filepath.Join(s.dir, of.rel), err)
+	}
+	if err := of.af.Commit(); err != nil {
+		return err
 	}
 	s.files = append(s.files, of.rel)
-	return syncDir(filepath.Dir(final))
+	return nil
 }
 
 func (s *dirSink) commitAll() error {
@@ -254,22 +246,9 @@ func (s *dirSink) finish() error { return s.commitAll() }
 
 func (s *dirSink) abort() {
 	for rel, of := range s.open {
-		of.f.Close()
-		os.Remove(of.tmp)
+		of.af.Abort()
 		delete(s.open, rel)
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("cannot open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("cannot sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 func newGzipWriter(w io.Writer) *gzip.Writer { return gzip.NewWriter(w) }

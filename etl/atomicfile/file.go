@@ -1,0 +1,94 @@
+package atomicfile
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// streamBuffer is the write buffer of a File: small, since a caller may
+// keep many files open at once.
+const streamBuffer = 64 << 10
+
+// File is a file being written in place of dir/name. Nothing is visible
+// under name until Commit; Abort (or a crash) leaves dir/name as it was.
+// A File is not safe for concurrent use.
+type File struct {
+	f     *os.File
+	bw    *bufio.Writer
+	final string
+	done  bool
+}
+
+// Create starts writing dir/name: a temporary file in dir (which must
+// exist) with mode perm.
+func Create(dir, name string, perm fs.FileMode) (*File, error) {
+	return create(dir, name, perm, streamBuffer)
+}
+
+func create(dir, name string, perm fs.FileMode, bufSize int) (*File, error) {
+	f, err := os.CreateTemp(dir, tempPattern(name))
+	if err != nil {
+		return nil, fmt.Errorf("create temporary file in %s: %w", dir, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("chmod %s: %w", f.Name(), err)
+	}
+	return &File{f: f, bw: bufio.NewWriterSize(f, bufSize), final: filepath.Join(dir, name)}, nil
+}
+
+// Write buffers p for the temporary file.
+func (f *File) Write(p []byte) (int, error) {
+	if f.done {
+		return 0, fmt.Errorf("write %s: %w", f.final, os.ErrClosed)
+	}
+	return f.bw.Write(p)
+}
+
+// Commit flushes, fsyncs and closes the temporary file, renames it over
+// dir/name and fsyncs dir. On an error before the rename the temporary
+// file is removed and dir/name is untouched.
+func (f *File) Commit() error {
+	if f.done {
+		return fmt.Errorf("commit %s: %w", f.final, os.ErrClosed)
+	}
+	f.done = true
+	tmp := f.f.Name()
+	fail := func(step string, err error) error {
+		f.f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("%s %s: %w", step, f.final, err)
+	}
+	if err := f.bw.Flush(); err != nil {
+		return fail("write", err)
+	}
+	if err := f.f.Sync(); err != nil {
+		return fail("fsync", err)
+	}
+	if err := f.f.Close(); err != nil {
+		return fail("close", err)
+	}
+	if err := os.Rename(tmp, f.final); err != nil {
+		return fail("rename", err)
+	}
+	return SyncDir(filepath.Dir(f.final))
+}
+
+// Abort drops the temporary file, leaving dir/name as it was. After
+// Commit or another Abort it does nothing, so it can be deferred.
+func (f *File) Abort() error {
+	if f.done {
+		return nil
+	}
+	f.done = true
+	f.f.Close()
+	if err := os.Remove(f.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
