@@ -2,6 +2,7 @@ package etl
 
 import (
 	"errors"
+	"math"
 	"path/filepath"
 )
 
@@ -10,11 +11,15 @@ import (
 // takes more than this: the garbage collector lets the heap grow to about
 // twice what is live, and the ingest pipeline, the dimension members and
 // the Parquet writers (zstd) come on top, so each MiB of budget costs one
-// to two MiB of RSS. 32 MiB keeps a run of small keep-alive exchanges
-// under 256 MiB of RSS, safe on a 2 GB machine. A larger budget spills
+// to two MiB of RSS. 24 MiB keeps a run of 100 MB of small keep-alive
+// exchanges near 200 MiB of RSS (BENCHMARKS.md), safe on a 2 GB machine;
+// it was 32 MiB until the detail tables got a goroutine of their own
+// (detail_stage.go), whose hand-over queue and second budget add their
+// own share. Three quarters go to the detail tables, which hold most
+// rows. A larger budget spills
 // less but is hardly faster: the rows beyond it are written to disk once
 // and read back once, sequentially, whatever the budget.
-const DefaultMemoryBudget = 32 << 20
+const DefaultMemoryBudget = 24 << 20
 
 // memBudget bounds the bytes buffered by a warehouse's fact tables: when
 // an add takes the total over the limit, the largest buffered partitions
@@ -100,25 +105,38 @@ func (m *memBudget) removeRuns() error {
 	return errors.Join(errs...)
 }
 
-// initMemory puts the warehouse's fact tables under one budget of
-// DefaultMemoryBudget, spilling into MetaDir.
+// initMemory puts the warehouse's tables under DefaultMemoryBudget,
+// spilling into MetaDir: the fact tables under one budget, the detail
+// tables, which another goroutine fills (detail_stage.go), under another.
 func (w *Warehouse) initMemory() {
-	w.mem = newMemBudget(filepath.Join(w.root, MetaDir), DefaultMemoryBudget)
+	dir := filepath.Join(w.root, MetaDir)
+	w.mem = newMemBudget(dir, 0)
+	w.detailMem = newMemBudget(dir, 0)
+	w.SetMemoryBudget(DefaultMemoryBudget)
 	attachBudget(w.mem, w.exchanges)
 	attachBudget(w.mem, w.conns)
-	attachBudget(w.mem, w.headers)
-	attachBudget(w.mem, w.bodies)
-	attachBudget(w.mem, w.params)
+	attachBudget(w.detailMem, w.headers)
+	attachBudget(w.detailMem, w.bodies)
+	attachBudget(w.detailMem, w.params)
+	w.details.headers, w.details.bodies, w.details.params = w.headers, w.bodies, w.params
 }
 
 // SetMemoryBudget sets how many bytes of rows the warehouse buffers before
 // it spills sorted runs to disk, across all tables and partitions; n <= 0
 // keeps DefaultMemoryBudget. It does not change the files written: only
 // how much memory and temporary disk the run uses. Call it before the
-// first row.
+// first row. detailBudgetShare quarters of it go to the detail tables.
 func (w *Warehouse) SetMemoryBudget(n int64) {
 	if n <= 0 {
 		n = DefaultMemoryBudget
 	}
-	w.mem.limit = n
+	detail := n / 4 * detailBudgetShare
+	if n == math.MaxInt64 {
+		detail = n // no limit stays no limit
+	}
+	w.detailMem.limit = detail
+	w.mem.limit = max(n-detail, n/4)
 }
+
+// budgets are the warehouse's memory budgets.
+func (w *Warehouse) budgets() []*memBudget { return []*memBudget{w.mem, w.detailMem} }

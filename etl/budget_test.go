@@ -38,23 +38,29 @@ func TestWarehouseSameFilesAnyWorkersAnyBudget(t *testing.T) {
 			}
 			w.SetMemoryBudget(budget)
 			if budget == math.MaxInt64 {
-				w.mem.residue = math.MaxInt64 // and no spill before Commit either
+				for _, m := range w.budgets() {
+					m.residue = math.MaxInt64 // and no spill before Commit either
+				}
 			}
 			w.headers.limits.maxRows = 7000
 			if _, err := ingest.Run(context.Background(), []string{capture}, ingest.Options{Workers: workers}, w); err != nil {
 				t.Fatal(err)
 			}
-			if budget < DefaultMemoryBudget && w.mem.spills < 20 {
-				t.Fatalf("budget %d: %d spills, want many", budget, w.mem.spills)
-			}
 			if err := w.Commit(); err != nil {
 				t.Fatal(err)
 			}
-			if budget == math.MaxInt64 && w.mem.spills != 0 {
-				t.Fatalf("no limit: %d spills, want none", w.mem.spills)
+			spills, used := 0, int64(0)
+			for _, m := range w.budgets() {
+				spills, used = spills+m.spills, used+m.used
 			}
-			if left, _ := filepath.Glob(filepath.Join(root, MetaDir, atomicfile.TempPrefix+"*")); len(left) > 0 || w.mem.used != 0 {
-				t.Fatalf("after Commit: spill runs %v, %d bytes accounted", left, w.mem.used)
+			if budget < DefaultMemoryBudget && spills < 20 {
+				t.Fatalf("budget %d: %d spills, want many", budget, spills)
+			}
+			if budget == math.MaxInt64 && spills != 0 {
+				t.Fatalf("no limit: %d spills, want none", spills)
+			}
+			if left, _ := filepath.Glob(filepath.Join(root, MetaDir, atomicfile.TempPrefix+"*")); len(left) > 0 || used != 0 {
+				t.Fatalf("after Commit: spill runs %v, %d bytes accounted", left, used)
 			}
 			tree := readTree(t, root)
 			for name := range tree {

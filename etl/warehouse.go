@@ -1,6 +1,7 @@
 package etl
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -35,6 +36,8 @@ type Warehouse struct {
 	bodies    *factTable[schema.HTTPBody]
 	params    *factTable[schema.HTTPParam]
 	mem       *memBudget // bounds the rows the fact tables buffer (budget.go)
+	detailMem *memBudget // the same for the detail tables (detail_stage.go)
+	details   detailStage
 	dims      map[uint64]*dimSet
 	sources   []*ingest.SourceFile
 	Rows      map[string]int64 // rows written per table, for the run summary
@@ -84,7 +87,8 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 // full disk, say), so readers see the warehouse as it was before the run,
 // and the spill runs it still holds.
 func (w *Warehouse) Rollback() error {
-	spillErr := w.mem.removeRuns()
+	w.details.finish() // its error is the run's, already reported
+	spillErr := errors.Join(w.mem.removeRuns(), w.detailMem.removeRuns())
 	if err := w.files.rollback(); err != nil {
 		return err
 	}
@@ -129,30 +133,7 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 	if err := w.exchanges.add(part, row); err != nil {
 		return err
 	}
-	return w.addDetail(part, detail)
-}
-
-// addDetail buffers the detail rows of one exchange in its partition.
-func (w *Warehouse) addDetail(part partition, d detailRows) error {
-	for _, r := range d.headers {
-		if err := w.headers.add(part, r); err != nil {
-			return err
-		}
-	}
-	for _, r := range d.bodies {
-		if err := w.bodies.add(part, r); err != nil {
-			return err
-		}
-	}
-	for _, r := range d.params {
-		if err := w.params.add(part, r); err != nil {
-			return err
-		}
-	}
-	w.Rows["http_header"] += int64(len(d.headers))
-	w.Rows["http_body"] += int64(len(d.bodies))
-	w.Rows["http_param"] += int64(len(d.params))
-	return nil
+	return w.details.add(part, detail)
 }
 
 // Connection implements ingest.Sink.
@@ -175,8 +156,17 @@ func (w *Warehouse) SourceDone(src *ingest.SourceFile) error {
 // then removes the files an earlier run wrote for these captures that this
 // run did not write again (so a re-ingest replaces, never adds).
 func (w *Warehouse) Commit() error {
-	if err := w.mem.prepareCommit(); err != nil {
+	if err := w.details.finish(); err != nil {
 		return err
+	}
+	w.Rows["http_header"] += w.details.counts.headers
+	w.Rows["http_body"] += w.details.counts.bodies
+	w.Rows["http_param"] += w.details.counts.params
+	w.details.counts = struct{ headers, bodies, params int64 }{}
+	for _, m := range w.budgets() {
+		if err := m.prepareCommit(); err != nil {
+			return err
+		}
 	}
 	written := map[string]bool{}
 	for table, ft := range map[string]interface {
