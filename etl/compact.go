@@ -33,7 +33,7 @@ type CompactStats struct {
 func Compact(root string) ([]CompactStats, error) {
 	// The caller holds the warehouse lock: temporary files are leftovers
 	// of a killed run.
-	if err := removeTempFiles(root); err != nil {
+	if err := atomicfile.RemoveTemps(root); err != nil {
 		return nil, err
 	}
 	var out []CompactStats

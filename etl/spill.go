@@ -34,7 +34,7 @@ import (
 // this process reads them, and they are not fsynced.
 //
 // Runs live in the warehouse's MetaDir with atomicfile.TempPrefix, so the crash
-// cleanup of OpenWarehouse (removeTempFiles) removes those of a killed run;
+// cleanup of OpenWarehouse (atomicfile.RemoveTemps) removes those of a killed run;
 // Commit removes them once merged and Rollback removes the rest.
 
 // spillRunPattern names run files (os.CreateTemp pattern).

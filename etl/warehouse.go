@@ -55,7 +55,7 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 	}
 	// Temporary files left by a run that was killed are garbage: the
 	// caller holds the warehouse lock, so no other run is writing them.
-	if err := removeTempFiles(root); err != nil {
+	if err := atomicfile.RemoveTemps(root); err != nil {
 		return nil, err
 	}
 	w := &Warehouse{
@@ -297,20 +297,4 @@ func sourceFileRow(s *ingest.SourceFile) schema.DimSourceFile {
 		r.CaptureLossPct = 100 * float64(s.AcksForUnseenData) / float64(s.AcksSeen)
 	}
 	return r
-}
-
-// removeTempFiles deletes every temporary file (atomicfile.IsTemp) in the
-// warehouse: what a killed run was writing when it died.
-func removeTempFiles(root string) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && atomicfile.IsTemp(d.Name()) {
-			if err := os.Remove(p); err != nil {
-				return fmt.Errorf("remove temporary file %s: %w", p, err)
-			}
-		}
-		return nil
-	})
 }

@@ -47,6 +47,10 @@ func WriteTable(root string, r *Result) ([]string, error) {
 		return nil, ErrTopNotWritable
 	}
 	table := filepath.Join(root, r.Query.Grain.Table())
+	// What a killed run was writing (the table is only written here).
+	if err := atomicfile.RemoveTemps(table); err != nil {
+		return nil, err
+	}
 	name := FileName(r.Query.By, r.Where)
 	byPart := map[string][]Row{}
 	for i := range r.Groups {

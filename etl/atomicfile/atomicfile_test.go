@@ -179,3 +179,39 @@ func TestSyncDir(t *testing.T) {
 		t.Error("SyncDir of a missing directory succeeded")
 	}
 }
+
+// TestRemoveTemps: temporary files anywhere in the tree go, everything
+// else stays; a missing root is fine.
+func TestRemoveTemps(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]bool{ // path → kept
+		"a.parquet":                 true,
+		".hidden":                   true,
+		"x/.tmp-part-1.parquet-123": false,
+		"x/y/.tmp-access.log.gz-9":  false,
+		"x/y/access.log.gz":         true,
+		".tmp-top-level-1":          false,
+		"x/tmp-not-ours":            true,
+	}
+	for rel := range files {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(rel), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveTemps(root); err != nil {
+		t.Fatal(err)
+	}
+	for rel, kept := range files {
+		_, err := os.Stat(filepath.Join(root, rel))
+		if exists := err == nil; exists != kept {
+			t.Errorf("%s: exists %v, want %v", rel, exists, kept)
+		}
+	}
+	if err := RemoveTemps(filepath.Join(root, "missing")); err != nil {
+		t.Errorf("missing root: %v", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/spanlake/spanlake/etl/atomicfile"
 )
 
 // Options select and shape the rendered log.
@@ -52,6 +54,10 @@ func Render(root string, opts Options, w io.Writer) (Result, error) {
 	var out sink
 	var dir *dirSink
 	if opts.OutDir != "" {
+		// What a killed run was writing: the directory is this command's.
+		if err := atomicfile.RemoveTemps(opts.OutDir); err != nil {
+			return res, err
+		}
 		dir = &dirSink{dir: opts.OutDir, split: opts.SplitBy, gzip: opts.Gzip, format: format, loc: loc, open: map[string]*outFile{}}
 		out = dir
 	} else {
