@@ -155,6 +155,13 @@ func record(f *schema.FactHTTPExchange, uas, refs map[int64]string) Record {
 		RequestTS:            fromMicros(f.RequestTS), RequestEndTS: fromMicros(f.RequestEndTS),
 		ResponseTS: fromMicros(f.ResponseTS), ResponseEndTS: fromMicros(f.ResponseEndTS),
 		ConnectionID: f.ConnectionID, TransDepth: int(f.TransDepth), Pipelined: f.Pipelined,
+		InterimStatus: int(f.InterimStatus), RequestGapBytes: f.RequestGapBytes, ResponseGapBytes: f.ResponseGapBytes,
+		Upgraded: f.Upgraded, RequestBodyTruncated: f.RequestBodyTruncated, ResponseBodyTruncated: f.ResponseBodyTruncated,
+		Anomalies: f.Anomalies,
+	}
+	if f.TTFBMicros != nil {
+		d := time.Duration(*f.TTFBMicros) * time.Microsecond
+		r.TTFB = &d
 	}
 	if f.RequestLineRaw != nil {
 		r.RequestLine = string(f.RequestLineRaw)

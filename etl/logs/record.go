@@ -62,6 +62,18 @@ type Record struct {
 	TransDepth   int
 	Pipelined    bool
 
+	// What the access-log formats have no directive for, kept so that
+	// --format json loses nothing of the fact row: the last 1xx status
+	// (0: none), time to first byte (nil when not measurable), bytes lost
+	// to capture gaps, whether the connection was upgraded, whether the
+	// stored bodies were cut, and the anomaly codes.
+	InterimStatus                               int
+	TTFB                                        *time.Duration
+	RequestGapBytes, ResponseGapBytes           int64
+	Upgraded                                    bool
+	RequestBodyTruncated, ResponseBodyTruncated bool
+	Anomalies                                   []string
+
 	// RequestHeaders and ResponseHeaders are every header line in wire
 	// order; both nil when the headers were not loaded (no http_header
 	// table, or no format needed them). Header lookups then fall back to

@@ -24,6 +24,8 @@ func ts(s string) time.Time {
 	return t
 }
 
+func durationPtr(d time.Duration) *time.Duration { return &d }
+
 // testRecords are the synthetic exchanges every format is rendered on.
 func testRecords() []struct {
 	name string
@@ -40,6 +42,7 @@ func testRecords() []struct {
 		RequestHeaderBytes: 180, RequestBodyWireBytes: 0, ResponseHeaderBytes: 250, ResponseBodyWireBytes: 1040, ResponseBodyBytes: 1024,
 		RequestTS: ts("2026-11-24T13:00:00.123456Z"), RequestEndTS: ts("2026-11-24T13:00:00.123500Z"),
 		ResponseTS: ts("2026-11-24T13:00:00.250000Z"), ResponseEndTS: ts("2026-11-24T13:00:01.734567Z"),
+		TTFB: durationPtr(126500 * time.Microsecond), InterimStatus: 100, ResponseBodyTruncated: true,
 		RequestHeaders: []Header{
 			{"Host", "WWW.Example.com:8080"}, {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64)"},
 			{"Referer", "https://ref.example/p?q=1"}, {"Accept", "text/html"}, {"Cookie", "session=abc123; theme=dark"},
@@ -56,6 +59,7 @@ func testRecords() []struct {
 		HasRequest: true, RequestLine: "POST /upload HTTP/1.0", Method: "POST", URI: "/upload", Version: "HTTP/1.0",
 		RequestHeaderBytes: 90, RequestBodyWireBytes: 5000, RequestBodyBytes: 5000,
 		RequestTS: ts("2026-11-24T13:00:02Z"), RequestEndTS: ts("2026-11-24T13:00:02.5Z"),
+		RequestGapBytes: 1460, RequestBodyTruncated: true, Anomalies: []string{"body_gap", "response_missing"},
 	}
 	evil := Record{
 		ExchangeID: 44, ConnectionID: 9, TransDepth: 1,
@@ -78,6 +82,7 @@ func testRecords() []struct {
 		HasResponse: true, Status: 404, Reason: "Not Found", ResponseVersion: "HTTP/1.1", RequestComplete: true, ResponseComplete: true,
 		RequestHeaderBytes: 70, ResponseHeaderBytes: 120, ResponseBodyWireBytes: 5, ResponseBodyBytes: 0,
 		RequestTS: ts("2026-11-24T23:59:59.999Z"), ResponseEndTS: ts("2026-11-25T00:00:00.001Z"),
+		ResponseGapBytes: 3, Upgraded: true, Anomalies: []string{"header_gap"},
 	}
 	return []struct {
 		name string

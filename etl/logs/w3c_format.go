@@ -124,7 +124,8 @@ func compileW3C(fields []string) (*Format, error) {
 	return out, nil
 }
 
-// jsonRecord is the --format json object: every field of the Record.
+// jsonRecord is the --format json object: every field of the Record, so
+// every column of fact_http_exchange that is not a dimension key.
 // Strings that are not valid UTF-8 have their invalid bytes replaced by
 // U+FFFD (JSON cannot carry raw bytes); the Parquet raw columns keep them.
 type jsonRecord struct {
@@ -166,6 +167,14 @@ type jsonRecord struct {
 	ResponseTS            *string  `json:"response_ts"`
 	ResponseEndTS         *string  `json:"response_end_ts"`
 	DurationUs            int64    `json:"duration_us"`
+	TTFBUs                *int64   `json:"ttfb_us"`
+	InterimStatus         *int     `json:"interim_status"`
+	RequestGapBytes       int64    `json:"request_gap_bytes"`
+	ResponseGapBytes      int64    `json:"response_gap_bytes"`
+	Upgraded              bool     `json:"upgraded"`
+	RequestBodyTruncated  bool     `json:"request_body_truncated"`
+	ResponseBodyTruncated bool     `json:"response_body_truncated"`
+	Anomalies             []string `json:"anomalies"`
 	RequestHeaders        []Header `json:"request_headers,omitempty"`
 	ResponseHeaders       []Header `json:"response_headers,omitempty"`
 }
@@ -207,6 +216,20 @@ func compileJSON() *Format {
 		if r.HasResponse {
 			s := r.Status
 			j.Status = &s
+		}
+		if r.InterimStatus != 0 {
+			s := r.InterimStatus
+			j.InterimStatus = &s
+		}
+		if r.TTFB != nil {
+			us := r.TTFB.Microseconds()
+			j.TTFBUs = &us
+		}
+		j.RequestGapBytes, j.ResponseGapBytes = r.RequestGapBytes, r.ResponseGapBytes
+		j.Upgraded, j.RequestBodyTruncated, j.ResponseBodyTruncated = r.Upgraded, r.RequestBodyTruncated, r.ResponseBodyTruncated
+		j.Anomalies = r.Anomalies
+		if j.Anomalies == nil {
+			j.Anomalies = []string{} // always an array, so consumers need no null check
 		}
 		b, err := json.Marshal(&j)
 		if err != nil {
