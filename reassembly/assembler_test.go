@@ -83,7 +83,7 @@ func TestConfig(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
-	if c.MaxConnections != 250_000 || c.MaxBufferedBytesPerConn != 4<<20 || c.MaxBufferedBytesTotal != 256<<20 ||
+	if c.MaxConnections != 100_000 || c.MaxBufferedBytesPerConn != 4<<20 || c.MaxBufferedBytesTotal != 256<<20 ||
 		c.IdleTimeout != 5*time.Minute || c.CloseTimeout != 5*time.Second || c.ReorderPackets != 128 || c.ReorderTimeout != 2*time.Second {
 		t.Errorf("defaults = %+v", c)
 	}

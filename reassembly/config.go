@@ -15,14 +15,15 @@ type Config struct {
 	// CloseReason "evicted".
 	//
 	// Cost: a flow awaiting its handshake holds about 420 bytes, a
-	// connection about 1.6 KB, plus about 1.4 KB for its HTTP parser once
-	// it carries payload (ingest creates the parser lazily) and whatever
-	// out-of-order bytes it buffers (MaxBufferedBytesTotal bounds those).
-	// The default, 250,000, therefore holds at most about 400 MB of flow
-	// state when every flow is an idle connection (a flood keeps half the
-	// table for pending flows, so less), and about 750 MB in the unlikely
-	// case that every one of them is mid-message: within a 2 GB sensor
-	// beside the soft heap limit of the spanlake command.
+	// connection about 1 KB, plus, once it carries payload (ingest creates
+	// the parser lazily), about 1.4 KB for its HTTP parser and its pending
+	// exchange, and whatever it buffers (MaxBufferedBytesTotal bounds
+	// out-of-order bytes, the HTTP limits header blocks). Measured on the
+	// slowloris capture (every flow an open connection with a half-sent
+	// request): about 2.5 KB per flow. The default, 100,000, therefore holds
+	// about 250 MB of flow state at worst (the whole process then peaks
+	// near 800 MiB: README, "Memory and limits") and fits a 2 GB sensor.
+	// Raise it with RAM when more connections are open at once.
 	MaxConnections int
 	// MaxBufferedBytesPerConn caps the out-of-order bytes buffered per
 	// direction; going over forces gaps (anomaly "buffer_overflow").
@@ -45,7 +46,7 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultMaxConnections          = 250_000
+	DefaultMaxConnections          = 100_000
 	DefaultMaxBufferedBytesPerConn = 4 << 20
 	DefaultMaxBufferedBytesTotal   = 256 << 20
 	DefaultIdleTimeout             = 5 * time.Minute

@@ -111,10 +111,10 @@ func TestHostileSYNFlood(t *testing.T) {
 		if flags == nil && reasons["end_of_input"] != n {
 			t.Errorf("default flow table: S0 close reasons %v, want all %d end_of_input", reasons, n)
 		}
-		// At most the flow table (and the table of flows awaiting their
-		// handshake, each capped at the limit) is left at the end.
-		if flags != nil && (reasons["evicted"] < n-2*limit || reasons["evicted"]+reasons["end_of_input"] != n) {
-			t.Errorf("--max-connections %d: S0 close reasons %v, want at least %d evicted", limit, reasons, n-2*limit)
+		// At most the flow table (connections and flows awaiting their
+		// handshake together) is left at the end.
+		if flags != nil && (reasons["evicted"] < n-limit || reasons["evicted"]+reasons["end_of_input"] != n) {
+			t.Errorf("--max-connections %d: S0 close reasons %v, want at least %d evicted", limit, reasons, n-limit)
 		}
 		complete := 0
 		for _, f := range w.facts {
@@ -124,6 +124,54 @@ func TestHostileSYNFlood(t *testing.T) {
 		}
 		if complete != legit || len(w.facts) != legit || w.sum.Anomalies != 0 || w.sum.Gaps != 0 {
 			t.Errorf("%v: %d of %d exchanges complete (want %d); summary %+v", flags, complete, len(w.facts), legit, w.sum)
+		}
+	}
+}
+
+// TestHostileSlowloris: connections that complete their handshake, send
+// half a request and nothing more are each a connection row (S1) and an
+// exchange whose request is cut (truncated, no response); beyond the flow
+// table the least recently active are evicted, never the legitimate
+// exchanges among them, which are all complete.
+func TestHostileSlowloris(t *testing.T) {
+	skipHostile(t)
+	const limit = 500
+	n := int(synth.HostileCount(synth.Slowloris, hostileTestScale))
+	legit := n / synth.SYNFloodLegitEvery
+	for _, flags := range [][]string{nil, {"--max-connections", strconv.Itoa(limit)}} {
+		w := ingestHostile(t, synth.Slowloris, flags...)
+		states, reasons := map[string]int{}, map[string]int{}
+		for _, c := range w.conns {
+			states[c.ConnState]++
+			if c.ConnState == "S1" {
+				reasons[c.CloseReason]++
+				if c.HTTPExchanges != 1 {
+					t.Fatalf("%v: slow connection with %d exchanges: %+v", flags, c.HTTPExchanges, c)
+				}
+			}
+		}
+		if states["S1"] != n || states["SF"] != legit || len(w.conns) != n+legit {
+			t.Errorf("%v: connection states %v, want %d S1 and %d SF", flags, states, n, legit)
+		}
+		if flags != nil && (reasons["evicted"] < n-limit || reasons["evicted"]+reasons["end_of_input"] != n) {
+			t.Errorf("--max-connections %d: S1 close reasons %v, want at least %d evicted", limit, reasons, n-limit)
+		}
+		complete, cut := 0, 0
+		for _, f := range w.facts {
+			switch {
+			case strings.HasPrefix(f.RequestLine, "GET /slow/"):
+				if f.RequestComplete || !f.ResponseMissing || !slices.Contains(f.Anomalies, "truncated") {
+					t.Fatalf("%v: slow request %q: complete %v, response missing %v, anomalies %v", flags, f.RequestLine, f.RequestComplete, f.ResponseMissing, f.Anomalies)
+				}
+				cut++
+			case f.StatusCode != 0 && f.RequestComplete && f.ResponseComplete && len(f.Anomalies) == 0:
+				complete++
+			default:
+				t.Errorf("%v: %q status %d complete %v/%v anomalies %v", flags, f.RequestLine, f.StatusCode, f.RequestComplete, f.ResponseComplete, f.Anomalies)
+			}
+		}
+		if cut != n || complete != legit || len(w.facts) != n+legit {
+			t.Errorf("%v: %d cut requests (want %d), %d complete exchanges (want %d), %d in all", flags, cut, n, complete, legit, len(w.facts))
 		}
 	}
 }

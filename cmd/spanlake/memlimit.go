@@ -13,15 +13,18 @@ import (
 //
 // Why a soft limit: with the runtime's default (GOGC=100 and no limit) the
 // heap may grow to twice what is live before a collection, so a run whose
-// caps keep 600 MiB live (a SYN flood filling the flow table) peaks near
-// 1.3 GiB plus garbage from the burst of evictions. With the limit the
-// collector runs as often as needed to stay under it, which costs CPU only
-// when the live heap gets close; ordinary runs (tens of MiB live) never
-// notice. It is a soft limit: if the caps let more than this be live, the
-// run goes on (slower, the collector's CPU share is capped by the runtime),
-// it does not fail. 1 GiB leaves half of a 2 GB sensor to the capture and
-// the page cache; the caps' defaults keep the live heap well below it.
-const defaultMemoryLimit = 1 << 30
+// caps keep 500 MB live (a slowloris flood filling the flow table with
+// half-sent requests, README "Memory and limits") would peak near 1 GB.
+// With the limit the collector runs as often as needed to stay under it,
+// which costs CPU only when the live heap gets close; ordinary runs (tens
+// of MiB live, 100-250 MiB of RSS) never notice. It is a soft limit: if the
+// caps let more than this be live, the run goes on (slower: the runtime
+// caps the collector's CPU share), it does not fail. 768 MiB is above the
+// worst live heap the default caps allow on the hostile captures (about
+// 500 MB), so they do not slow down (measured: 512 MiB made the slowloris
+// capture 2.5 times slower), and leaves most of a 2 GB sensor to the
+// capture, the page cache and tcpdump.
+const defaultMemoryLimit = 768 << 20
 
 func memoryLimitFlag() cli.Flag {
 	return &cli.Int64Flag{Name: "memory-limit", Value: defaultMemoryLimit, EnvVars: []string{"SPANLAKE_MEMORY_LIMIT"},

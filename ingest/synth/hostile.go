@@ -66,11 +66,20 @@ const (
 	// any response; then the server sends the HostileCount responses, in
 	// order, and both sides close.
 	DeepPipeline HostileKind = "deep-pipeline"
+	// Slowloris: HostileCount connections (500,000 at scale 1) from
+	// distinct client addresses, each completing its handshake and sending
+	// the start of a request (start line and a few header bytes, no end of
+	// the header block), then nothing, never closed; one complete
+	// legitimate exchange on its own connection after every
+	// SYNFloodLegitEvery of them. Unlike the SYN flood every flow is an
+	// open connection with an HTTP parser and a partial header block, the
+	// most memory a flow can hold without out-of-order data.
+	Slowloris HostileKind = "slowloris"
 )
 
 // HostileKinds lists every kind, in the order benchmarks report them.
 var HostileKinds = []HostileKind{SYNFlood, TinyOutOfOrder, NeverCloses, HugeContentLength, HeaderFlood,
-	GzipBombRequest, GzipBombResponse, DeepPipeline}
+	GzipBombRequest, GzipBombResponse, DeepPipeline, Slowloris}
 
 // Fixed shapes of the hostile captures (they do not depend on the scale).
 const (
@@ -97,6 +106,7 @@ var hostileFull = map[HostileKind]float64{
 	GzipBombRequest:   10 << 30,
 	GzipBombResponse:  10 << 30,
 	DeepPipeline:      10_000,
+	Slowloris:         500_000,
 }
 
 // HostileCount is the size parameter of kind at scale (full size times
@@ -174,6 +184,8 @@ func WriteHostileTo(w io.Writer, kind HostileKind, scale float64) (Stats, error)
 		h.gzipBomb(false)
 	case DeepPipeline:
 		h.deepPipeline()
+	case Slowloris:
+		h.slowloris()
 	}
 	if g.err != nil {
 		return g.st, g.err
@@ -335,6 +347,33 @@ func (h *hgen) synFlood() {
 		}
 		g.st.Connections++
 		g.emit(c, true, tcpSYN, c.cseq, 0, nil)
+		if (i+1)%SYNFloodLegitEvery == 0 {
+			l := h.open()
+			h.exchange(l)
+			h.close(l)
+		}
+	}
+}
+
+func (h *hgen) slowloris() {
+	g := h.g
+	for i := int64(0); i < h.n && g.err == nil; i++ {
+		c := &conn{
+			client: [4]byte{100, 64 | byte(i>>16)&63, byte(i >> 8), byte(i)},
+			server: hostileServer,
+			cport:  uint16(1024 + g.rng.IntN(64000)),
+			sport:  80,
+			cseq:   g.rng.Uint32(),
+			sseq:   g.rng.Uint32(),
+		}
+		g.st.Connections++
+		g.emit(c, true, tcpSYN, c.cseq, 0, nil)
+		c.cseq++
+		g.emit(c, false, tcpSYN|tcpACK, c.sseq, c.cseq, nil)
+		c.sseq++
+		g.emit(c, true, tcpACK, c.cseq, c.sseq, nil)
+		h.segment(c, true, tcpACK|tcpPSH, []byte("GET /slow/"+strconv.FormatInt(i, 10)+" HTTP/1.1\r\nHost: slow.example.com\r\nX-a: "))
+		h.ack(c, false)
 		if (i+1)%SYNFloodLegitEvery == 0 {
 			l := h.open()
 			h.exchange(l)
