@@ -334,39 +334,41 @@ func (h *hgen) exchange(c *conn) {
 }
 
 func (h *hgen) synFlood() {
-	g := h.g
-	for i := int64(0); i < h.n && g.err == nil; i++ {
-		// Client addresses in 100.64.0.0/10, one per SYN, so every SYN is
-		// a connection of its own.
-		c := &conn{
-			client: [4]byte{100, 64 | byte(i>>16)&63, byte(i >> 8), byte(i)},
-			server: hostileServer,
-			cport:  uint16(1024 + g.rng.IntN(64000)),
-			sport:  80,
-			cseq:   g.rng.Uint32(),
-		}
-		g.st.Connections++
-		g.emit(c, true, tcpSYN, c.cseq, 0, nil)
-		if (i+1)%SYNFloodLegitEvery == 0 {
-			l := h.open()
-			h.exchange(l)
-			h.close(l)
-		}
+	for i := int64(0); i < h.n && h.g.err == nil; i++ {
+		c := h.floodConn(i)
+		h.g.emit(c, true, tcpSYN, c.cseq, 0, nil)
+		h.legitAfter(i)
+	}
+}
+
+// floodConn returns flooding connection i. Client addresses are in
+// 100.64.0.0/10, one per connection, so each is a flow of its own.
+func (h *hgen) floodConn(i int64) *conn {
+	h.g.st.Connections++
+	return &conn{
+		client: [4]byte{100, 64 | byte(i>>16)&63, byte(i >> 8), byte(i)},
+		server: hostileServer,
+		cport:  uint16(1024 + h.g.rng.IntN(64000)),
+		sport:  80,
+		cseq:   h.g.rng.Uint32(),
+	}
+}
+
+// legitAfter writes a complete legitimate exchange on a connection of its
+// own after every SYNFloodLegitEvery flooding connections.
+func (h *hgen) legitAfter(i int64) {
+	if (i+1)%SYNFloodLegitEvery == 0 {
+		l := h.open()
+		h.exchange(l)
+		h.close(l)
 	}
 }
 
 func (h *hgen) slowloris() {
 	g := h.g
 	for i := int64(0); i < h.n && g.err == nil; i++ {
-		c := &conn{
-			client: [4]byte{100, 64 | byte(i>>16)&63, byte(i >> 8), byte(i)},
-			server: hostileServer,
-			cport:  uint16(1024 + g.rng.IntN(64000)),
-			sport:  80,
-			cseq:   g.rng.Uint32(),
-			sseq:   g.rng.Uint32(),
-		}
-		g.st.Connections++
+		c := h.floodConn(i)
+		c.sseq = g.rng.Uint32()
 		g.emit(c, true, tcpSYN, c.cseq, 0, nil)
 		c.cseq++
 		g.emit(c, false, tcpSYN|tcpACK, c.sseq, c.cseq, nil)
@@ -374,11 +376,7 @@ func (h *hgen) slowloris() {
 		g.emit(c, true, tcpACK, c.cseq, c.sseq, nil)
 		h.segment(c, true, tcpACK|tcpPSH, []byte("GET /slow/"+strconv.FormatInt(i, 10)+" HTTP/1.1\r\nHost: slow.example.com\r\nX-a: "))
 		h.ack(c, false)
-		if (i+1)%SYNFloodLegitEvery == 0 {
-			l := h.open()
-			h.exchange(l)
-			h.close(l)
-		}
+		h.legitAfter(i)
 	}
 }
 
