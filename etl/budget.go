@@ -50,7 +50,10 @@ func newMemBudget(dir string, limit int64) *memBudget {
 }
 
 // attachBudget makes t buffer within m.
-func attachBudget[T any](m *memBudget, t *factTable[T]) {
+func attachBudget[T any](m *memBudget, t *factTable[T]) { t.attach(m) }
+
+// attach makes t buffer within m.
+func (t *factTable[T]) attach(m *memBudget) {
 	t.mem = m
 	m.tables = append(m.tables, t)
 }
@@ -115,6 +118,9 @@ func (w *Warehouse) initMemory() {
 	w.SetMemoryBudget(DefaultMemoryBudget)
 	attachBudget(w.mem, w.exchanges)
 	attachBudget(w.mem, w.conns)
+	for _, t := range w.dimTables.all() {
+		t.table.attach(w.mem)
+	}
 	attachBudget(w.detailMem, w.headers)
 	attachBudget(w.detailMem, w.bodies)
 	attachBudget(w.detailMem, w.params)

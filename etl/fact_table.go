@@ -39,6 +39,12 @@ type factTable[T any] struct {
 	fanIn   int               // most runs merged at once
 	next    map[partition]int // next file number per partition
 	written map[string]bool   // files written by this run, relative to dir
+	// flat tables write a partition's files in dir itself (dimensions:
+	// one file per capture, no date/hour); unique tables write one row
+	// per key (dimensions: the key is a hash of the member, see
+	// uniqueCursor).
+	flat, unique bool
+	rows         int64 // rows written by flush
 }
 
 // newFactTable returns a table writing under dir whose rows sort by timeOf;
@@ -164,22 +170,31 @@ func (t *factTable[T]) flush(p partition) (err error) {
 	}
 	m := newMerger(srcs)
 	defer func() { err = errors.Join(err, m.close()) }()
-	more, err := m.advance()
+	var src recCursor = m
+	if t.unique {
+		src = &uniqueCursor{src: m}
+	}
+	src = &countingCursor{recCursor: src, n: &t.rows}
+	more, err := src.advance()
 	if err != nil {
 		return err
+	}
+	dir, rel := filepath.Join(t.dir, p.dir()), p.dir()
+	if t.flat {
+		dir, rel = t.dir, ""
 	}
 	for more {
 		name := partFileName(p.source, t.next[p])
 		t.next[p]++
-		werr := t.files.write(filepath.Join(t.dir, p.dir()), name, func(w io.Writer) error {
+		werr := t.files.write(dir, name, func(w io.Writer) error {
 			var err error
-			more, err = writeFactFile(w, m, t.codec, t.limits)
+			more, err = writeFactFile(w, src, t.codec, t.limits)
 			return err
 		})
 		if werr != nil {
 			return werr
 		}
-		t.written[filepath.Join(p.dir(), name)] = true
+		t.written[filepath.Join(rel, name)] = true
 	}
 	t.drop(p)
 	return nil
@@ -215,6 +230,9 @@ func (t *factTable[T]) flushAll() error {
 	}
 	return nil
 }
+
+// rowsWritten is the number of rows the table's files hold.
+func (t *factTable[T]) rowsWritten() int64 { return t.rows }
 
 // writtenFiles lists the files this run wrote, relative to the table.
 func (t *factTable[T]) writtenFiles() map[string]bool { return t.written }

@@ -38,7 +38,8 @@ type Warehouse struct {
 	mem       *memBudget // bounds the rows the fact tables buffer (budget.go)
 	detailMem *memBudget // the same for the detail tables (detail_stage.go)
 	details   detailStage
-	dims      map[uint64]*dimSet
+	dims      map[uint64]*dimSet // per capture file: its dates and the caches of its members
+	dimTables *dimTables         // the members themselves (dim_tables.go)
 	sources   []*ingest.SourceFile
 	Rows      map[string]int64 // rows written per table, for the run summary
 	privacy   *Privacy
@@ -78,6 +79,7 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 			withTieBreak(func(r *schema.HTTPParam) int64 { return r.ExchangeID }),
 		files: &fileTracker{},
 	}
+	w.dimTables = newDimTables(root, w.files)
 	w.exchanges.files, w.conns.files, w.headers.files, w.bodies.files, w.params.files = w.files, w.files, w.files, w.files, w.files
 	w.initMemory()
 	return w, nil
@@ -100,7 +102,7 @@ var _ ingest.Sink = (*Warehouse)(nil)
 func (w *Warehouse) dimsOf(source uint64) *dimSet {
 	d := w.dims[source]
 	if d == nil {
-		d = newDimSet()
+		d = newDimSet(source, w.dimTables)
 		w.dims[source] = d
 	}
 	return d
@@ -126,7 +128,11 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 		withAnomalies.Anomalies = append(slices.Clip(ex.Anomalies), detail.anomalies...)
 		ex = &withAnomalies
 	}
-	row := exchangeRow(ex, int64(key), w.dimsOf(storageKeyOf(src)))
+	dims := w.dimsOf(storageKeyOf(src))
+	row := exchangeRow(ex, int64(key), dims)
+	if dims.err != nil {
+		return dims.err
+	}
 	w.privacy.redact(&row, &detail)
 	part := partitionOf(storageKeyOf(src), exchangeTime(ex))
 	w.Rows["fact_http_exchange"]++
@@ -139,7 +145,11 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 // Connection implements ingest.Sink.
 func (w *Warehouse) Connection(rec *reassembly.ConnRecord, exchanges int, src *ingest.SourceFile) error {
 	key := sourceKeyOf(src)
-	row := connectionRow(rec, exchanges, int64(key), w.dimsOf(storageKeyOf(src)))
+	dims := w.dimsOf(storageKeyOf(src))
+	row := connectionRow(rec, exchanges, int64(key), dims)
+	if dims.err != nil {
+		return dims.err
+	}
 	w.Rows["fact_tcp_connection"]++
 	return w.conns.add(partitionOf(storageKeyOf(src), rec.Info.FirstSeen.UTC()), row)
 }
@@ -147,8 +157,11 @@ func (w *Warehouse) Connection(rec *reassembly.ConnRecord, exchanges int, src *i
 // SourceDone implements ingest.Sink.
 func (w *Warehouse) SourceDone(src *ingest.SourceFile) error {
 	w.sources = append(w.sources, src)
-	w.dimsOf(src.Key)
-	return nil
+	d := w.dimsOf(src.Key)
+	// Its members are in the tables; rows of exchanges that started in
+	// it and end later find them again or add a duplicate the table drops.
+	d.forget()
+	return d.err
 }
 
 // Commit writes everything buffered: the fact partitions, the dimension
@@ -181,34 +194,28 @@ func (w *Warehouse) Commit() error {
 			written[filepath.Join(table, rel)] = true
 		}
 	}
+	for _, t := range w.dimTables.all() {
+		if err := t.table.flushAll(); err != nil {
+			return err
+		}
+		for rel := range t.table.writtenFiles() {
+			written[filepath.Join(t.name, rel)] = true
+		}
+		w.Rows[t.name] += t.table.rowsWritten()
+	}
 	keys := make([]uint64, 0, len(w.dims))
 	for k := range w.dims {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, k := range keys {
-		d := w.dims[k]
+		dates := sortedDates(w.dims[k].dates)
 		name := partFileName(k, 0)
-		steps := []struct {
-			table string
-			fill  func(io.Writer) error
-			n     int
-		}{
-			{"dim_date", func(wr io.Writer) error { return writeParquet(wr, sortedDates(d.dates)) }, len(d.dates)},
-			{"dim_endpoint", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.endpointRows)) }, len(d.endpointRows)},
-			{"dim_vhost", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.vhosts.rows)) }, len(d.vhosts.rows)},
-			{"dim_url", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.urls.rows)) }, len(d.urls.rows)},
-			{"dim_user_agent", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.userAgents.rows)) }, len(d.userAgents.rows)},
-			{"dim_referrer", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.referrers.rows)) }, len(d.referrers.rows)},
-			{"dim_content_type", func(wr io.Writer) error { return writeParquet(wr, sortedRows(d.contentTypes.rows)) }, len(d.contentTypes.rows)},
+		if err := w.files.write(filepath.Join(w.root, "dim_date"), name, func(wr io.Writer) error { return writeParquet(wr, dates) }); err != nil {
+			return err
 		}
-		for _, s := range steps {
-			if err := w.files.write(filepath.Join(w.root, s.table), name, s.fill); err != nil {
-				return err
-			}
-			written[filepath.Join(s.table, name)] = true
-			w.Rows[s.table] += int64(s.n)
-		}
+		written[filepath.Join("dim_date", name)] = true
+		w.Rows["dim_date"] += int64(len(dates))
 	}
 	for _, src := range w.sources {
 		name := partFileName(src.Key, 0)
