@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/spanlake/spanlake/etl/atomicfile"
 )
@@ -28,6 +29,7 @@ func writeAtomic(dir, name string, fill func(io.Writer) error) error {
 // so that a run that fails half-way can take them back: a reader then sees
 // the warehouse as it was, not new facts without their dimensions.
 type fileTracker struct {
+	mu      sync.Mutex // Commit writes tables on two goroutines
 	created []string
 }
 
@@ -39,7 +41,9 @@ func (ft *fileTracker) write(dir, name string, fill func(io.Writer) error) error
 		return err
 	}
 	if ft != nil && errors.Is(statErr, fs.ErrNotExist) {
+		ft.mu.Lock()
 		ft.created = append(ft.created, p)
+		ft.mu.Unlock()
 	}
 	return nil
 }
@@ -48,6 +52,8 @@ func (ft *fileTracker) write(dir, name string, fill func(io.Writer) error) error
 // new content: the old one is gone by then (rename), and the new one is a
 // complete file of the same capture.
 func (ft *fileTracker) rollback() error {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
 	var errs []error
 	for _, p := range ft.created {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -181,26 +181,30 @@ func (w *Warehouse) Commit() error {
 			return err
 		}
 	}
-	written := map[string]bool{}
-	for table, ft := range map[string]interface {
-		flushAll() error
-		writtenFiles() map[string]bool
-	}{"fact_http_exchange": w.exchanges, "fact_tcp_connection": w.conns,
-		"http_header": w.headers, "http_body": w.bodies, "http_param": w.params} {
-		if err := ft.flushAll(); err != nil {
-			return err
-		}
-		for rel := range ft.writtenFiles() {
-			written[filepath.Join(table, rel)] = true
-		}
+	// The detail tables (most of the rows) are written on a goroutine of
+	// their own while this one writes the facts and dimensions: they share
+	// nothing but the file tracker, and each table's files are the same
+	// whoever writes them. Costs one more Parquet writer in memory.
+	facts := append([]namedTable{{"fact_http_exchange", w.exchanges}, {"fact_tcp_connection", w.conns}}, w.dimTables.all()...)
+	details := []namedTable{{"http_header", w.headers}, {"http_body", w.bodies}, {"http_param", w.params}}
+	var detailErr error
+	detailsDone := make(chan struct{})
+	go func() {
+		defer close(detailsDone)
+		detailErr = flushTables(details)
+	}()
+	factErr := flushTables(facts)
+	<-detailsDone
+	if err := errors.Join(factErr, detailErr); err != nil {
+		return err
 	}
-	for _, t := range w.dimTables.all() {
-		if err := t.table.flushAll(); err != nil {
-			return err
-		}
+	written := map[string]bool{}
+	for _, t := range append(facts, details...) {
 		for rel := range t.table.writtenFiles() {
 			written[filepath.Join(t.name, rel)] = true
 		}
+	}
+	for _, t := range w.dimTables.all() {
 		w.Rows[t.name] += t.table.rowsWritten()
 	}
 	keys := make([]uint64, 0, len(w.dims))
@@ -237,6 +241,16 @@ func (w *Warehouse) Commit() error {
 		return err
 	}
 	return w.removeStale(keys, written)
+}
+
+// flushTables writes the tables in order, stopping at the first error.
+func flushTables(tables []namedTable) error {
+	for _, t := range tables {
+		if err := t.table.flushAll(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // removeStale deletes part files of the given captures that this run did
