@@ -14,4 +14,15 @@
 // the new run did not produce are removed. Every file is written under a
 // temporary name in its final directory, fsynced and renamed, so a reader
 // never sees a partial file and a crash leaves the old file in place.
+//
+// Memory and goroutines: the sink (Warehouse) runs on the goroutine ingest
+// calls it from. Fact rows and dimension members are encoded and buffered
+// there (fact_table.go, dimset.go, dim_tables.go) under one memory budget
+// (budget.go) and spilled as sorted runs (spill.go) that the commit merges
+// (merge.go), so nothing grows with the length or the variety of the
+// capture. The detail tables (http_header, http_body, http_param) are
+// buffered under a budget of their own on a second goroutine
+// (detail_stage.go), and written by it at commit while the first writes the
+// facts and dimensions. Files never depend on the budget, the number of
+// ingest workers or which goroutine wrote them.
 package etl
