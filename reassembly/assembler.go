@@ -13,7 +13,11 @@ type Assembler struct {
 	conns   map[connKey]*conn
 	open    connList // by last activity, oldest first
 	closing connList // FIN both ways or RST, lingering; oldest first
-	now     time.Time
+	// unanswered holds the open connections whose server has not sent a
+	// byte yet, by last activity: they give up their slot before those in
+	// open when the flow table is full (flowcap.go).
+	unanswered connList
+	now        time.Time
 
 	// buffering lists the connections holding out-of-order bytes, so the
 	// global cap finds the biggest without scanning the whole table.
@@ -78,8 +82,10 @@ func (a *Assembler) Flush() {
 	for a.pendingQ.head != nil {
 		a.promote(a.pendingQ.head)
 	}
-	for a.open.head != nil {
-		a.closeConn(a.open.head, "end_of_input")
+	for _, l := range []*connList{&a.unanswered, &a.open} {
+		for l.head != nil {
+			a.closeConn(l.head, "end_of_input")
+		}
 	}
 	for a.closing.head != nil {
 		c := a.closing.head
@@ -93,9 +99,11 @@ func (a *Assembler) expire() {
 	for c := a.closing.head; c != nil && a.now.Sub(c.lastSeen) > a.cfg.CloseTimeout; c = a.closing.head {
 		a.closeConn(c, c.finishReason())
 	}
-	for c := a.open.head; c != nil && a.now.Sub(c.lastSeen) > a.cfg.IdleTimeout; c = a.open.head {
-		a.stats.IdleTimeouts++
-		a.closeConn(c, "idle_timeout")
+	for _, l := range []*connList{&a.unanswered, &a.open} {
+		for c := l.head; c != nil && a.now.Sub(c.lastSeen) > a.cfg.IdleTimeout; c = l.head {
+			a.stats.IdleTimeouts++
+			a.closeConn(c, "idle_timeout")
+		}
 	}
 }
 
@@ -120,7 +128,7 @@ func (a *Assembler) create(k connKey, p *Packet, first time.Time) *conn {
 	c.rec.Info = info
 	c.h = a.factory(&c.rec.Info)
 	a.conns[k] = c
-	a.open.pushBack(c)
+	a.unanswered.pushBack(c)
 	a.stats.ConnectionsCreated++
 	return c
 }

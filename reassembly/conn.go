@@ -102,6 +102,11 @@ func (c *conn) add(p *Packet) {
 	c.pkts++
 	c.rec.Packets[d]++
 	c.rec.PayloadBytes[d] += uint64(len(payload))
+	if d == ServerToClient && len(payload) > 0 && c.list == &a.unanswered {
+		// The server answered: no longer among the first to be evicted.
+		a.unanswered.remove(c)
+		a.open.pushBack(c)
+	}
 	c.markPacket(d, fl, len(payload))
 	c.updateEndpoints(d, fl)
 

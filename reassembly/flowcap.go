@@ -28,8 +28,12 @@ package reassembly
 //     their handshake, so a flood of any rate cannot evict them all);
 //  2. otherwise the oldest lingering closed connection (FIN both ways or
 //     RST): its record is complete, only late duplicates are lost;
-//  3. otherwise the least recently active open connection;
-//  4. otherwise (every slot holds a young pending flow) the oldest pending
+//  3. otherwise the least recently active open connection whose server
+//     has not sent a byte yet (a slowloris flood: half-sent requests held
+//     open; a flood of completed handshakes): nothing it carried has been
+//     answered, so evicting it splits no exchange that had a response;
+//  4. otherwise the least recently active open connection;
+//  5. otherwise (every slot holds a young pending flow) the oldest pending
 //     flow.
 //
 // An evicted pending flow is not dropped silently: it is promoted (its
@@ -51,10 +55,12 @@ func (a *Assembler) makeRoom() {
 		a.closeConn(c, c.finishReason())
 		return
 	}
-	if c := a.open.head; c != nil {
-		a.stats.ConnectionsEvicted++
-		a.closeConn(c, "evicted")
-		return
+	for _, l := range []*connList{&a.unanswered, &a.open} {
+		if c := l.head; c != nil {
+			a.stats.ConnectionsEvicted++
+			a.closeConn(c, "evicted")
+			return
+		}
 	}
 	if f := a.pendingQ.head; f != nil {
 		a.evictPending(f)

@@ -51,6 +51,11 @@ func (h *flowCapHarness) request(n int, seq uint32) {
 	h.add(Packet{Src: flowClient(n), Dst: addrS, Seq: 101 + seq, Ack: 901, Flags: FlagACK | FlagPSH, Payload: []byte("x")})
 }
 
+// respond sends a byte of data from the server on open flow n.
+func (h *flowCapHarness) respond(n int, seq uint32) {
+	h.add(Packet{Src: addrS, Dst: flowClient(n), Seq: 901 + seq, Ack: 102, Flags: FlagACK | FlagPSH, Payload: []byte("y")})
+}
+
 // finish closes flow n with FIN both ways (it then lingers CloseTimeout).
 func (h *flowCapHarness) finish(n int) {
 	h.add(Packet{Src: flowClient(n), Dst: addrS, Seq: 101, Ack: 901, Flags: FlagFIN | FlagACK})
@@ -220,6 +225,34 @@ func TestFlowCapEvictionOrder(t *testing.T) {
 		}
 		if st := h.a.Stats(); st.PendingEvicted != 0 || st.ConnectionsEvicted != 1 {
 			t.Errorf("stats %+v", st)
+		}
+	})
+	t.Run("unanswered before answered", func(t *testing.T) {
+		// A connection the server has answered keeps its slot against
+		// more recently active ones it has not (a slowloris flood).
+		h := newFlowCapHarness(t, 3)
+		h.handshake(0)
+		h.request(0, 0)
+		h.respond(0, 0)
+		h.now += time.Second
+		for n := 1; n <= 4; n++ {
+			h.handshake(n)
+			h.request(n, 0)
+			h.now += time.Millisecond
+		}
+		if r := h.rec(0); r.closes != 0 {
+			t.Fatalf("answered connection evicted: %+v", r.rec)
+		}
+		for _, n := range []int{1, 2} {
+			if r := h.rec(n); r.closes != 1 || r.rec.CloseReason != "evicted" {
+				t.Errorf("unanswered connection %d: closes %d, record %+v", n, r.closes, r.rec)
+			}
+		}
+		// Once answered, a connection leaves the first-evicted list.
+		h.respond(3, 0)
+		h.handshake(5)
+		if h.rec(3).closes != 0 || h.rec(4).closes != 1 {
+			t.Errorf("after 3 was answered: 3 closed %d times, 4 closed %d times", h.rec(3).closes, h.rec(4).closes)
 		}
 	})
 	t.Run("pending only", func(t *testing.T) {
