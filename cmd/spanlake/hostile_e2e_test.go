@@ -131,27 +131,40 @@ func TestHostileSYNFlood(t *testing.T) {
 // TestHostileSlowloris: connections that complete their handshake, send
 // half a request and nothing more are each a connection row (S1) and an
 // exchange whose request is cut (truncated, no response); beyond the flow
-// table the least recently active are evicted, never the legitimate
-// exchanges among them, which are all complete.
+// table the least recently active of them are evicted. The legitimate
+// keep-alive connections among them, idle between their requests while
+// thousands of slow connections arrive, are never evicted (one row each,
+// closed by FIN) and all their exchanges are complete.
 func TestHostileSlowloris(t *testing.T) {
 	skipHostile(t)
 	const limit = 500
 	n := int(synth.HostileCount(synth.Slowloris, hostileTestScale))
-	legit := n / synth.SYNFloodLegitEvery
+	legit := n/synth.SYNFloodLegitEvery + synth.SlowlorisKeepAlive // one at each connection's start
 	for _, flags := range [][]string{nil, {"--max-connections", strconv.Itoa(limit)}} {
 		w := ingestHostile(t, synth.Slowloris, flags...)
 		states, reasons := map[string]int{}, map[string]int{}
+		keepExchanges := 0
 		for _, c := range w.conns {
 			states[c.ConnState]++
-			if c.ConnState == "S1" {
+			switch c.ConnState {
+			case "S1":
 				reasons[c.CloseReason]++
 				if c.HTTPExchanges != 1 {
 					t.Fatalf("%v: slow connection with %d exchanges: %+v", flags, c.HTTPExchanges, c)
 				}
+			case "SF":
+				if c.CloseReason != "fin" {
+					t.Errorf("%v: keep-alive connection closed %q", flags, c.CloseReason)
+				}
+				keepExchanges += int(c.HTTPExchanges)
 			}
 		}
-		if states["S1"] != n || states["SF"] != legit || len(w.conns) != n+legit {
-			t.Errorf("%v: connection states %v, want %d S1 and %d SF", flags, states, n, legit)
+		if states["S1"] != n || states["SF"] != synth.SlowlorisKeepAlive || len(w.conns) != n+synth.SlowlorisKeepAlive {
+			t.Errorf("%v: connection states %v, want %d S1 and %d SF (a keep-alive connection split by an eviction shows as more)",
+				flags, states, n, synth.SlowlorisKeepAlive)
+		}
+		if keepExchanges != legit {
+			t.Errorf("%v: keep-alive connections carry %d exchanges, want %d", flags, keepExchanges, legit)
 		}
 		if flags != nil && (reasons["evicted"] < n-limit || reasons["evicted"]+reasons["end_of_input"] != n) {
 			t.Errorf("--max-connections %d: S1 close reasons %v, want at least %d evicted", limit, reasons, n-limit)

@@ -69,9 +69,12 @@ const (
 	// Slowloris: HostileCount connections (500,000 at scale 1) from
 	// distinct client addresses, each completing its handshake and sending
 	// the start of a request (start line and a few header bytes, no end of
-	// the header block), then nothing, never closed; one complete
-	// legitimate exchange on its own connection after every
-	// SYNFloodLegitEvery of them. Unlike the SYN flood every flow is an
+	// the header block), then nothing, never closed. Among them,
+	// SlowlorisKeepAlive legitimate keep-alive connections, opened first
+	// (each with an exchange) and closed last, carry one more complete
+	// exchange after every SYNFloodLegitEvery flooding connections, in turn: each sits idle
+	// while thousands of flooding connections arrive, as a real client
+	// between two requests would. Unlike the SYN flood every flow is an
 	// open connection with an HTTP parser and a partial header block, the
 	// most memory a flow can hold without out-of-order data.
 	Slowloris HostileKind = "slowloris"
@@ -92,6 +95,8 @@ const (
 	NeverClosesOtherEvery = 60
 	// HugeDeclaredLength is the Content-Length of HugeContentLength.
 	HugeDeclaredLength = 10_000_000_000
+	// SlowlorisKeepAlive: legitimate keep-alive connections in Slowloris.
+	SlowlorisKeepAlive = 4
 	// HeaderFloodLines: header lines of each HeaderFlood request.
 	HeaderFloodLines = 100_000
 )
@@ -366,6 +371,11 @@ func (h *hgen) legitAfter(i int64) {
 
 func (h *hgen) slowloris() {
 	g := h.g
+	keep := make([]*conn, SlowlorisKeepAlive)
+	for j := range keep {
+		keep[j] = h.open()
+		h.exchange(keep[j]) // a client opens a connection to send a request
+	}
 	for i := int64(0); i < h.n && g.err == nil; i++ {
 		c := h.floodConn(i)
 		c.sseq = g.rng.Uint32()
@@ -376,7 +386,12 @@ func (h *hgen) slowloris() {
 		g.emit(c, true, tcpACK, c.cseq, c.sseq, nil)
 		h.segment(c, true, tcpACK|tcpPSH, []byte("GET /slow/"+strconv.FormatInt(i, 10)+" HTTP/1.1\r\nHost: slow.example.com\r\nX-a: "))
 		h.ack(c, false)
-		h.legitAfter(i)
+		if (i+1)%SYNFloodLegitEvery == 0 {
+			h.exchange(keep[((i+1)/SYNFloodLegitEvery)%SlowlorisKeepAlive])
+		}
+	}
+	for _, c := range keep {
+		h.close(c)
 	}
 }
 
