@@ -49,9 +49,6 @@ func newMemBudget(dir string, limit int64) *memBudget {
 	return &memBudget{dir: dir, limit: limit, residue: commitResidue}
 }
 
-// attachBudget makes t buffer within m.
-func attachBudget[T any](m *memBudget, t *factTable[T]) { t.attach(m) }
-
 // attach makes t buffer within m.
 func (t *factTable[T]) attach(m *memBudget) {
 	t.mem = m
@@ -116,14 +113,14 @@ func (w *Warehouse) initMemory() {
 	w.mem = newMemBudget(dir, 0)
 	w.detailMem = newMemBudget(dir, 0)
 	w.SetMemoryBudget(DefaultMemoryBudget)
-	attachBudget(w.mem, w.exchanges)
-	attachBudget(w.mem, w.conns)
+	w.exchanges.attach(w.mem)
+	w.conns.attach(w.mem)
 	for _, t := range w.dimTables.all() {
 		t.table.attach(w.mem)
 	}
-	attachBudget(w.detailMem, w.headers)
-	attachBudget(w.detailMem, w.bodies)
-	attachBudget(w.detailMem, w.params)
+	w.headers.attach(w.detailMem)
+	w.bodies.attach(w.detailMem)
+	w.params.attach(w.detailMem)
 	w.details.headers, w.details.bodies, w.details.params = w.headers, w.bodies, w.params
 }
 
@@ -136,12 +133,12 @@ func (w *Warehouse) SetMemoryBudget(n int64) {
 	if n <= 0 {
 		n = DefaultMemoryBudget
 	}
-	detail := n / 4 * detailBudgetShare
-	if n == math.MaxInt64 {
-		detail = n // no limit stays no limit
+	if n == math.MaxInt64 { // no limit stays no limit
+		w.mem.limit, w.detailMem.limit = n, n
+		return
 	}
-	w.detailMem.limit = detail
-	w.mem.limit = max(n-detail, n/4)
+	w.detailMem.limit = n / 4 * detailBudgetShare
+	w.mem.limit = n - w.detailMem.limit
 }
 
 // budgets are the warehouse's memory budgets.

@@ -56,7 +56,6 @@ type detailStage struct {
 	finished bool
 	failed   atomic.Bool // err is set: the sink stops early
 	err      error       // the goroutine's first error; read after done
-	counts   struct{ headers, bodies, params int64 }
 }
 
 // errDetailStage is returned by add once the detail goroutine has failed;
@@ -127,9 +126,6 @@ func (s *detailStage) buffer(j detailJob) error {
 			return err
 		}
 	}
-	s.counts.headers += int64(len(j.rows.headers))
-	s.counts.bodies += int64(len(j.rows.bodies))
-	s.counts.params += int64(len(j.rows.params))
 	return nil
 }
 

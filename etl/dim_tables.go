@@ -22,7 +22,7 @@ type dimTables struct {
 }
 
 func newDimTables(root string, files *fileTracker) *dimTables {
-	t := &dimTables{
+	return &dimTables{
 		endpoints:    newDimTable(root, "dim_endpoint", files, func(r *schema.DimEndpoint) int64 { return r.EndpointKey }),
 		vhosts:       newDimTable(root, "dim_vhost", files, func(r *schema.DimVhost) int64 { return r.VhostKey }),
 		urls:         newDimTable(root, "dim_url", files, func(r *schema.DimURL) int64 { return r.URLKey }),
@@ -30,7 +30,6 @@ func newDimTables(root string, files *fileTracker) *dimTables {
 		referrers:    newDimTable(root, "dim_referrer", files, func(r *schema.DimReferrer) int64 { return r.ReferrerKey }),
 		contentTypes: newDimTable(root, "dim_content_type", files, func(r *schema.DimContentType) int64 { return r.ContentTypeKey }),
 	}
-	return t
 }
 
 func newDimTable[T any](root, name string, files *fileTracker, keyOf func(*T) int64) *factTable[T] {

@@ -57,7 +57,7 @@ func headerTable(root string, limit int64, maxRows, fanIn int) (*factTable[schem
 	t.files = &fileTracker{}
 	t.limits.maxRows = maxRows
 	t.fanIn = fanIn
-	attachBudget(mem, t)
+	t.attach(mem)
 	return t, mem
 }
 

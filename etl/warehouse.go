@@ -135,7 +135,6 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 	}
 	w.privacy.redact(&row, &detail)
 	part := partitionOf(storageKeyOf(src), exchangeTime(ex))
-	w.Rows["fact_http_exchange"]++
 	if err := w.exchanges.add(part, row); err != nil {
 		return err
 	}
@@ -150,7 +149,6 @@ func (w *Warehouse) Connection(rec *reassembly.ConnRecord, exchanges int, src *i
 	if dims.err != nil {
 		return dims.err
 	}
-	w.Rows["fact_tcp_connection"]++
 	return w.conns.add(partitionOf(storageKeyOf(src), rec.Info.FirstSeen.UTC()), row)
 }
 
@@ -172,10 +170,6 @@ func (w *Warehouse) Commit() error {
 	if err := w.details.finish(); err != nil {
 		return err
 	}
-	w.Rows["http_header"] += w.details.counts.headers
-	w.Rows["http_body"] += w.details.counts.bodies
-	w.Rows["http_param"] += w.details.counts.params
-	w.details.counts = struct{ headers, bodies, params int64 }{}
 	for _, m := range w.budgets() {
 		if err := m.prepareCommit(); err != nil {
 			return err
@@ -203,9 +197,7 @@ func (w *Warehouse) Commit() error {
 		for rel := range t.table.writtenFiles() {
 			written[filepath.Join(t.name, rel)] = true
 		}
-	}
-	for _, t := range w.dimTables.all() {
-		w.Rows[t.name] += t.table.rowsWritten()
+		w.Rows[t.name] = t.table.rowsWritten()
 	}
 	keys := make([]uint64, 0, len(w.dims))
 	for k := range w.dims {

@@ -193,6 +193,12 @@ func compileJSON() *Format {
 		s := t.UTC().Format("2006-01-02T15:04:05.000000Z")
 		return &s
 	}
+	optInt := func(v int, ok bool) *int {
+		if !ok {
+			return nil
+		}
+		return &v
+	}
 	out := &Format{needsHeaders: true}
 	out.items = []item{func(dst []byte, r *Record, _ *time.Location) []byte {
 		j := jsonRecord{
@@ -204,30 +210,23 @@ func compileJSON() *Format {
 			Query: opt(r.Query, r.HasQuery), Version: opt(r.Version, r.HasRequest), Host: opt(r.Host, r.HasHost),
 			AuthUser: opt(r.AuthUser, r.HasAuthUser), UserAgent: opt(r.UserAgent, r.HasUA), Referrer: opt(r.Referrer, r.HasReferrer),
 			XForwardedFor: opt(r.XForwardedFor, r.HasXFF),
-			Reason:        opt(r.Reason, r.HasResponse), ResponseVersion: opt(r.ResponseVersion, r.HasResponse),
+			Status:        optInt(r.Status, r.HasResponse), Reason: opt(r.Reason, r.HasResponse), ResponseVersion: opt(r.ResponseVersion, r.HasResponse),
 			RequestComplete: r.RequestComplete, ResponseComplete: r.ResponseComplete, Pipelined: r.Pipelined,
 			RequestHeaderBytes: r.RequestHeaderBytes, RequestBodyWireBytes: r.RequestBodyWireBytes, RequestBodyBytes: r.RequestBodyBytes,
 			ResponseHeaderBytes: r.ResponseHeaderBytes, ResponseBodyWireBytes: r.ResponseBodyWireBytes, ResponseBodyBytes: r.ResponseBodyBytes,
 			ResponseInterimBytes: r.ResponseInterimBytes,
 			RequestTS:            ts(r.RequestTS), RequestEndTS: ts(r.RequestEndTS), ResponseTS: ts(r.ResponseTS), ResponseEndTS: ts(r.ResponseEndTS),
-			DurationUs:     r.Duration().Microseconds(),
+			DurationUs:      r.Duration().Microseconds(),
+			InterimStatus:   optInt(r.InterimStatus, r.InterimStatus != 0),
+			RequestGapBytes: r.RequestGapBytes, ResponseGapBytes: r.ResponseGapBytes,
+			Upgraded: r.Upgraded, RequestBodyTruncated: r.RequestBodyTruncated, ResponseBodyTruncated: r.ResponseBodyTruncated,
+			Anomalies:      r.Anomalies,
 			RequestHeaders: r.RequestHeaders, ResponseHeaders: r.ResponseHeaders,
-		}
-		if r.HasResponse {
-			s := r.Status
-			j.Status = &s
-		}
-		if r.InterimStatus != 0 {
-			s := r.InterimStatus
-			j.InterimStatus = &s
 		}
 		if r.TTFB != nil {
 			us := r.TTFB.Microseconds()
 			j.TTFBUs = &us
 		}
-		j.RequestGapBytes, j.ResponseGapBytes = r.RequestGapBytes, r.ResponseGapBytes
-		j.Upgraded, j.RequestBodyTruncated, j.ResponseBodyTruncated = r.Upgraded, r.RequestBodyTruncated, r.ResponseBodyTruncated
-		j.Anomalies = r.Anomalies
 		if j.Anomalies == nil {
 			j.Anomalies = []string{} // always an array, so consumers need no null check
 		}
