@@ -70,6 +70,10 @@ func exchangeRow(ex *http1.Exchange, sourceKey int64, dims *dimSet) schema.FactH
 		Upgraded:      ex.Upgraded,
 		Anomalies:     ex.Anomalies,
 	}
+	if ex.Upgraded {
+		up, down := ex.TunnelBytes[0], ex.TunnelBytes[1]
+		r.RequestTunnelBytes, r.ResponseTunnelBytes = &up, &down
+	}
 	dims.date(at)
 	r.ClientKey = dims.endpoint(ex.Client.Addr())
 	r.ServerKey = dims.endpoint(ex.Server.Addr())

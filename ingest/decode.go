@@ -102,8 +102,8 @@ func NewDecoder() *Decoder {
 }
 
 // firstLayer maps a link type to the first layer to decode, or
-// LayerTypeZero when the link type is not supported. NFLOG is handled
-// before this (see nflogPayload).
+// LayerTypeZero when the link type is not supported. NFLOG and Cisco HDLC
+// are handled before this (see linkPayload).
 func firstLayer(link layers.LinkType, data []byte) gopacket.LayerType {
 	switch link {
 	case layers.LinkTypeEthernet:
@@ -122,6 +122,18 @@ func firstLayer(link layers.LinkType, data []byte) gopacket.LayerType {
 		return ipVersionLayer(data)
 	}
 	return gopacket.LayerTypeZero
+}
+
+// linkPayload returns the function that unwraps a link type gopacket has
+// no layer for (NFLOG, Cisco HDLC), or nil.
+func linkPayload(link layers.LinkType) func([]byte) (verdict, hop) {
+	switch link {
+	case linkTypeNFLOG:
+		return nflogPayload
+	case linkTypeCHDLC:
+		return chdlcPayload
+	}
+	return nil
 }
 
 // ipVersionLayer picks IPv4 or IPv6 from the version nibble of data.
@@ -144,9 +156,9 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	d.snapCut = ci.CaptureLength < ci.Length
 	d.frag.begin(ci.Timestamp)
 	var v verdict
-	if link == linkTypeNFLOG {
+	if payload := linkPayload(link); payload != nil {
 		var h hop
-		if v, h = nflogPayload(data); v == vContinue {
+		if v, h = payload(data); v == vContinue {
 			v = d.walk(h, out)
 		}
 	} else if first := firstLayer(link, data); first == gopacket.LayerTypeZero {

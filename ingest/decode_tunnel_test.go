@@ -71,6 +71,8 @@ func tunnelFrames(t testing.TB) []struct {
 			&layers.SNAP{OrganizationalCode: []byte{0, 0, 0}, Type: layers.EthernetTypeIPv4}, P(in4))},
 		{"nflog ipv4", linkTypeNFLOG, false, false, nflogRecord(2, binary.LittleEndian, in4)},
 		{"nflog ipv6 big-endian tlvs", linkTypeNFLOG, true, false, nflogRecord(10, binary.BigEndian, in6)},
+		{"cisco hdlc ipv4", linkTypeCHDLC, false, false, cat([]byte{0x0f, 0, 0x08, 0}, in4)},
+		{"cisco hdlc broadcast ipv6", linkTypeCHDLC, true, false, cat([]byte{0x8f, 0, 0x86, 0xdd}, in6)},
 		{"vxlan in gre in ipv6", layers.LinkTypeEthernet, false, true, overIP6(t, layers.IPProtocolGRE, &layers.GRE{Protocol: layers.EthernetTypeIPv4},
 			P(udp4Packet(t, 1, 4789, cat([]byte{8, 0, 0, 0, 0, 0, 1, 0}, eth4))))},
 		{"teredo in gtp in ipip", layers.LinkTypeEthernet, true, true, overIP4(t, layers.IPProtocolIPv4,
@@ -187,6 +189,9 @@ func TestDecodeTunnelMalformed(t *testing.T) {
 		{"nflog without payload tlv", linkTypeNFLOG, []byte{2, 0, 0, 0, 8, 0, 1, 0, 8, 0, 3, 0}, 0, 1, 0, 0},
 		{"nflog tlv past the end", linkTypeNFLOG, []byte{2, 0, 0, 0, 64, 0, 1, 0, 8, 0, 3, 0}, 0, 1, 0, 0},
 		{"nflog header only", linkTypeNFLOG, []byte{2, 0}, 0, 1, 0, 0},
+		{"cisco hdlc slarp", linkTypeCHDLC, []byte{0x8f, 0, 0x80, 0x35, 0, 0, 0, 2}, 1, 0, 0, 0},
+		{"cisco hdlc bad address", linkTypeCHDLC, cat([]byte{0xff, 3, 0x08, 0}, in4), 0, 1, 0, 0},
+		{"cisco hdlc header only", linkTypeCHDLC, []byte{0x0f, 0}, 0, 1, 0, 0},
 		{"nflog bridge family", linkTypeNFLOG, nflogRecord(7, binary.LittleEndian, eth4), 1, 0, 0, 0},
 	}
 	for _, c := range cases {

@@ -33,4 +33,6 @@ package schema
 //	1: the first warehouse.
 //	2: dim_source_file gains tunnelled_packets, encap_errors,
 //	   ip_datagrams_reassembled, ip_fragments_dropped and content_xxh64.
-const Version = 2
+//	3: fact_http_exchange gains request_tunnel_bytes and
+//	   response_tunnel_bytes.
+const Version = 3

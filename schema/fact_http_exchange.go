@@ -63,8 +63,11 @@ type FactHTTPExchange struct {
 	RequestComplete       bool     `parquet:"request_complete" doc:"the request was seen to its last byte"`
 	ResponseComplete      bool     `parquet:"response_complete" doc:"the response was seen to its last byte"`
 	Pipelined             bool     `parquet:"pipelined" doc:"the request was sent before the previous response had ended"`
-	Upgraded              bool     `parquet:"upgraded" doc:"101 Switching Protocols or CONNECT tunnel: the connection stopped being HTTP"`
+	Upgraded              bool     `parquet:"upgraded" doc:"101 Switching Protocols or a CONNECT answered 2xx: what followed went through the tunnel (counted in *_tunnel_bytes; plain-text HTTP through a CONNECT tunnel is parsed as the next exchanges)"`
 	RequestBodyTruncated  bool     `parquet:"request_body_truncated" doc:"the stored request body is shorter than the body"`
 	ResponseBodyTruncated bool     `parquet:"response_body_truncated" doc:"the stored response body is shorter than the body"`
 	Anomalies             []string `parquet:"anomalies,list" doc:"short codes of protocol oddities (see README, 'Anomaly codes')"`
+
+	RequestTunnelBytes  *int64 `parquet:"request_tunnel_bytes,optional" doc:"upgraded exchanges: bytes the client sent through the tunnel (lost ones included); null when not upgraded (v3)"`
+	ResponseTunnelBytes *int64 `parquet:"response_tunnel_bytes,optional" doc:"upgraded exchanges: bytes the server sent through the tunnel (lost ones included); null when not upgraded (v3)"`
 }

@@ -35,27 +35,45 @@ const badClientNet = "192.0.2."
 // (SYN to FIN) requesting path, at t.
 func exchangePackets(t *testing.T, n int, path string, at time.Time) ([][]byte, []time.Time) {
 	t.Helper()
-	cli, srv := net.IPv4(192, 0, 2, byte(n)).To4(), net.IPv4(198, 51, 100, 1).To4()
-	cport := layers.TCPPort(40000 + n)
 	req := "GET " + path + " HTTP/1.1\r\nHost: damaged.test\r\nUser-Agent: badfiles-test\r\n\r\n"
 	resp := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+	return conversationPackets(t, n, at, req, resp)
+}
+
+// conversationPackets is one TCP connection from client 192.0.2.<n> to
+// 198.51.100.1:80 (SYN to FIN) carrying msgs, sent in turn by the client
+// (even indexes) and the server (odd ones), each in one segment and acked,
+// a millisecond apart from t.
+func conversationPackets(t *testing.T, n int, at time.Time, msgs ...string) ([][]byte, []time.Time) {
+	t.Helper()
+	cli, srv := net.IPv4(192, 0, 2, byte(n)).To4(), net.IPv4(198, 51, 100, 1).To4()
+	cport := layers.TCPPort(40000 + n)
 	type seg struct {
 		fromClient          bool
 		seq, ack            uint32
 		syn, ackf, fin, psh bool
 		payload             string
 	}
-	const cs, ss = 1000, 5000
+	cs, ss := uint32(1000), uint32(5000)
 	segs := []seg{
 		{true, cs, 0, true, false, false, false, ""},
 		{false, ss, cs + 1, true, true, false, false, ""},
 		{true, cs + 1, ss + 1, false, true, false, false, ""},
-		{true, cs + 1, ss + 1, false, true, false, true, req},
-		{false, ss + 1, cs + 1 + uint32(len(req)), false, true, false, true, resp},
-		{true, cs + 1 + uint32(len(req)), ss + 1 + uint32(len(resp)), false, true, true, false, ""},
-		{false, ss + 1 + uint32(len(resp)), cs + 2 + uint32(len(req)), false, true, true, false, ""},
-		{true, cs + 2 + uint32(len(req)), ss + 2 + uint32(len(resp)), false, true, false, false, ""},
 	}
+	cs, ss = cs+1, ss+1
+	for i, m := range msgs {
+		if i%2 == 0 {
+			segs = append(segs, seg{true, cs, ss, false, true, false, true, m})
+			cs += uint32(len(m))
+		} else {
+			segs = append(segs, seg{false, ss, cs, false, true, false, true, m})
+			ss += uint32(len(m))
+		}
+	}
+	segs = append(segs,
+		seg{true, cs, ss, false, true, true, false, ""},
+		seg{false, ss, cs + 1, false, true, true, false, ""},
+		seg{true, cs + 1, ss + 1, false, true, false, false, ""})
 	var frames [][]byte
 	var times []time.Time
 	for i, s := range segs {

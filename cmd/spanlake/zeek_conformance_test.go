@@ -404,22 +404,25 @@ func rawOr(s string, raw []byte) string {
 	return s
 }
 
-func TestZeekConformance(t *testing.T) {
+// publicCorpusRoot is the public corpus directory (the parent of its
+// zeek/ folder), or skips the test when the corpus is absent.
+func publicCorpusRoot(t *testing.T) string {
+	t.Helper()
 	dirs := zeekDirs
 	if env := os.Getenv("SPANLAKE_PUBLIC_CORPUS"); env != "" {
 		dirs = []string{filepath.Join(env, "zeek")}
 	}
-	zeekDir := ""
 	for _, d := range dirs {
 		if _, err := os.Stat(d); err == nil {
-			zeekDir = d
-			break
+			return filepath.Dir(d)
 		}
 	}
-	if zeekDir == "" {
-		t.Skipf("public corpus not present (looked in %v)", dirs)
-	}
-	root := filepath.Dir(zeekDir)
+	t.Skipf("public corpus not present (looked in %v)", dirs)
+	return ""
+}
+
+func TestZeekConformance(t *testing.T) {
+	root := publicCorpusRoot(t)
 	cases := zeekCases(t, root)
 	if len(cases) == 0 {
 		t.Fatal("no Zeek http.log baselines found in MANIFEST.md")

@@ -159,6 +159,12 @@ func record(f *schema.FactHTTPExchange, uas, refs map[int64]string) Record {
 		Upgraded: f.Upgraded, RequestBodyTruncated: f.RequestBodyTruncated, ResponseBodyTruncated: f.ResponseBodyTruncated,
 		Anomalies: f.Anomalies,
 	}
+	if f.RequestTunnelBytes != nil {
+		r.RequestTunnelBytes = *f.RequestTunnelBytes
+	}
+	if f.ResponseTunnelBytes != nil {
+		r.ResponseTunnelBytes = *f.ResponseTunnelBytes
+	}
 	if f.TTFBMicros != nil {
 		d := time.Duration(*f.TTFBMicros) * time.Microsecond
 		r.TTFB = &d

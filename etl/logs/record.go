@@ -71,6 +71,7 @@ type Record struct {
 	TTFB                                        *time.Duration
 	RequestGapBytes, ResponseGapBytes           int64
 	Upgraded                                    bool
+	RequestTunnelBytes, ResponseTunnelBytes     int64 // when Upgraded
 	RequestBodyTruncated, ResponseBodyTruncated bool
 	Anomalies                                   []string
 

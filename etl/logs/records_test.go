@@ -82,7 +82,7 @@ func testRecords() []struct {
 		HasResponse: true, Status: 404, Reason: "Not Found", ResponseVersion: "HTTP/1.1", RequestComplete: true, ResponseComplete: true,
 		RequestHeaderBytes: 70, ResponseHeaderBytes: 120, ResponseBodyWireBytes: 5, ResponseBodyBytes: 0,
 		RequestTS: ts("2026-11-24T23:59:59.999Z"), ResponseEndTS: ts("2026-11-25T00:00:00.001Z"),
-		ResponseGapBytes: 3, Upgraded: true, Anomalies: []string{"header_gap"},
+		ResponseGapBytes: 3, Upgraded: true, RequestTunnelBytes: 517, ResponseTunnelBytes: 4096, Anomalies: []string{"header_gap"},
 	}
 	return []struct {
 		name string

@@ -172,6 +172,8 @@ type jsonRecord struct {
 	RequestGapBytes       int64    `json:"request_gap_bytes"`
 	ResponseGapBytes      int64    `json:"response_gap_bytes"`
 	Upgraded              bool     `json:"upgraded"`
+	RequestTunnelBytes    *int64   `json:"request_tunnel_bytes"`
+	ResponseTunnelBytes   *int64   `json:"response_tunnel_bytes"`
 	RequestBodyTruncated  bool     `json:"request_body_truncated"`
 	ResponseBodyTruncated bool     `json:"response_body_truncated"`
 	Anomalies             []string `json:"anomalies"`
@@ -226,6 +228,9 @@ func compileJSON() *Format {
 		if r.TTFB != nil {
 			us := r.TTFB.Microseconds()
 			j.TTFBUs = &us
+		}
+		if r.Upgraded {
+			j.RequestTunnelBytes, j.ResponseTunnelBytes = &r.RequestTunnelBytes, &r.ResponseTunnelBytes
 		}
 		if j.Anomalies == nil {
 			j.Anomalies = []string{} // always an array, so consumers need no null check

@@ -108,8 +108,15 @@ const (
 	// but is not exactly "HTTP/1.x" ("HTTP/1.", "http/1.1", or something
 	// after it: "HTTP/1.1 x"); the request is parsed as HTTP/1.x with
 	// Message.Version the word as sent, the target ending at the blank
-	// before the version, as Zeek does (its bad_HTTP_version event).
+	// before the version, as Zeek does (its bad_HTTP_version event). On a
+	// status line: a version "HTTP/d.d" other than 1.x ("HTTP/2.0 200").
 	AnomBadVersion = "bad_version"
+	// AnomBadStatusLine: a status line with several blanks before the
+	// status or more than a blank after its three digits ("HTTP/1.1  200",
+	// "HTTP/1.1 0204 ok"); the status is the first three digits, as Zeek
+	// and tshark read it. (A response version other than 1.x in the same
+	// syntax, "HTTP/2.0 200 ok", is AnomBadVersion.)
+	AnomBadStatusLine = "bad_status_line"
 	// AnomRolesSwapped (connection record only): the connection was picked
 	// up mid-stream with client and server guessed the wrong way round; the
 	// parser swapped them.

@@ -61,6 +61,7 @@ type half struct {
 	holdTs   time.Time
 	holdN    int64 // bytes held, lost ones included
 	holdLost bool
+	probeTs  []time.Time // stTunnelProbe: capture time of each byte in holdBuf
 
 	// stSkipHead: the rest of an oversized header (or trailer) block is
 	// skipped up to its empty line (see oversized). skipLen is the length
@@ -78,18 +79,19 @@ type half struct {
 type state uint8
 
 const (
-	stIdle      state = iota // between messages (CR/LF skipped)
-	stHead                   // assembling start line and headers in head
-	stBody                   // Content-Length body, remain left
-	stChunkSize              // assembling a chunk-size line
-	stChunkData              // chunk data, remain left
-	stChunkEnd               // CRLF after chunk data
-	stTrailer                // assembling the trailer block in head
-	stBodyClose              // body until the connection closes
-	stScan                   // resynchronising: looking for a start line
-	stTunnel                 // upgraded: count only
-	stHold                   // requests: waiting for the answer to CONNECT/Upgrade
-	stSkipHead               // the rest of an oversized header block, up to its empty line
+	stIdle        state = iota // between messages (CR/LF skipped)
+	stHead                     // assembling start line and headers in head
+	stBody                     // Content-Length body, remain left
+	stChunkSize                // assembling a chunk-size line
+	stChunkData                // chunk data, remain left
+	stChunkEnd                 // CRLF after chunk data
+	stTrailer                  // assembling the trailer block in head
+	stBodyClose                // body until the connection closes
+	stScan                     // resynchronising: looking for a start line
+	stTunnel                   // upgraded: count only
+	stHold                     // requests: waiting for the answer to CONNECT/Upgrade
+	stSkipHead                 // the rest of an oversized header block, up to its empty line
+	stTunnelProbe              // requests: are the first CONNECT tunnel bytes HTTP? (connect_tunnel.go)
 )
 
 // maxChunkLine bounds a chunk-size line with its extensions.
@@ -103,7 +105,7 @@ func (h *half) inMessage() bool {
 		return h.cont
 	case stHead:
 		return h.lineDone && !h.strict || h.cont
-	case stScan, stTunnel, stHold:
+	case stScan, stTunnel, stHold, stTunnelProbe:
 		return false
 	}
 	return true
@@ -187,6 +189,9 @@ func (h *half) data(p []byte, ts time.Time) {
 			p = p[h.skipHead(p):]
 		case stTunnel:
 			h.c.tunnel(h.resp, int64(len(p)))
+			return
+		case stTunnelProbe:
+			h.probeTunnel(p, ts)
 			return
 		case stHold:
 			if h.holdN == 0 {
@@ -360,7 +365,7 @@ func (h *half) resync() {
 func (h *half) startLine() bool {
 	line, _ := trimEOLBytes(h.head)
 	if h.resp {
-		status, reasonAt, ok := parseStatusLine(line)
+		status, reasonAt, anomaly, ok := parseStatusLine(line, h.strict)
 		if !ok {
 			return false
 		}
@@ -370,6 +375,9 @@ func (h *half) startLine() bool {
 			h.msg = &h.p.rsp.Message
 			h.msg.FirstByte = h.firstTs
 			h.takePending()
+		}
+		if anomaly != "" {
+			h.anomaly(anomaly)
 		}
 		h.p.rsp.Status = status
 		return true
@@ -985,6 +993,16 @@ func (h *half) probeStatusLine(p []byte) {
 // tunnelNow is called on the request side when the connection became a
 // tunnel: held bytes belonged to the tunnel.
 func (h *half) tunnelNow() {
+	if probesTunnel(h.c.upgraded) {
+		switch {
+		case h.st == stHold && !h.holdLost:
+			h.startTunnelProbe(h.holdBuf, h.holdTs)
+			return
+		case h.st == stIdle:
+			h.startTunnelProbe(nil, time.Time{})
+			return
+		}
+	}
 	switch h.st {
 	case stHold:
 		h.c.tunnel(false, h.holdN)
@@ -1091,6 +1109,8 @@ func (h *half) gap(n int64, ts time.Time) {
 		h.resync()
 	case stTunnel:
 		h.c.tunnel(h.resp, n)
+	case stTunnelProbe:
+		h.endTunnelProbe(n)
 	case stHold:
 		h.holdN += n
 		h.holdLost = true
@@ -1100,8 +1120,11 @@ func (h *half) gap(n int64, ts time.Time) {
 // close ends the side when the connection closes. fin says the server
 // closed with FIN, which is what ends a close-delimited body normally.
 func (h *half) close(fin bool) {
-	if h.st == stHold {
+	switch h.st {
+	case stHold:
 		h.unhold()
+	case stTunnelProbe:
+		h.endTunnelProbe(0)
 	}
 	switch h.st {
 	case stIdle, stHead:
@@ -1127,5 +1150,5 @@ func (h *half) close(fin bool) {
 		h.finalize(time.Time{}, fin)
 	}
 	h.st = stTunnel // nothing more is parsed
-	h.head, h.line, h.holdBuf = nil, nil, nil
+	h.head, h.line, h.holdBuf, h.probeTs = nil, nil, nil, nil
 }

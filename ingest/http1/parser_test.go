@@ -107,6 +107,32 @@ func tableCases() []tableCase {
 			sc: scenario{events: []event{cl("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01"),
 				sv("HTTP/1.1 200 Connection established\r\n\r\n"), cl("\x16\x03\x01\x00"), sv("\x16\x03\x03")}},
 			want: []string{"1 req[CONNECT example.com:443 HTTP/1.1 h=1 hb=59 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=0 hb=39 bw=0 bb=0 C] U7/3"}},
+		{name: "CONNECT tunnel carrying HTTP, sent before the answer",
+			sc: scenario{events: []event{cl("CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n\n" + reqA),
+				sv("HTTP/1.1 200 Connection established\r\n\r\n\n"), sv(rsp5), cl(reqB), sv(rsp5)}},
+			want: []string{"1 req[CONNECT example.com:80 HTTP/1.1 h=1 hb=57 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=0 hb=39 bw=0 bb=0 C] U0/0",
+				"2" + wantA5, "3" + wantB5}},
+		{name: "CONNECT tunnel carrying HTTP, method split over segments",
+			sc: scenario{events: []event{cl("CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"),
+				sv("HTTP/1.1 200 Connection established\r\n\r\n"), cl("\r\nGE"), cl(reqA[2:]), sv(rsp5)}},
+			want: []string{"1 req[CONNECT example.com:80 HTTP/1.1 h=1 hb=57 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=0 hb=39 bw=0 bb=0 C] U0/0",
+				"2" + wantA5}},
+		{name: "CONNECT tunnel probe: no blank in the first 24 bytes",
+			sc: scenario{events: []event{cl("CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"),
+				sv("HTTP/1.1 200 Connection established\r\n\r\n"), cl("ABCDEFGHIJKLMNOPQRSTUVWXYZ / HTTP/1.1\r\n\r\n")}},
+			want: []string{"1 req[CONNECT example.com:80 HTTP/1.1 h=1 hb=57 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=0 hb=39 bw=0 bb=0 C] U41/0"}},
+		{name: "CONNECT tunnel probe: unregistered method",
+			sc: scenario{events: []event{cl("CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"),
+				sv("HTTP/1.1 200 Connection established\r\n\r\n"), cl("HELO mail\r\n"), sv(rsp5)}},
+			want: []string{"1 req[CONNECT example.com:80 HTTP/1.1 h=1 hb=57 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=0 hb=39 bw=0 bb=0 C] U11/43"}},
+		{name: "CONNECT tunnel probe cut by a gap, then by the close",
+			sc: scenario{events: []event{cl("CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"),
+				sv("HTTP/1.1 200 Connection established\r\n\r\n"), cl("GE"), gapC(10), cl(reqA)}},
+			want: []string{"1 req[CONNECT example.com:80 HTTP/1.1 h=1 hb=57 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=0 hb=39 bw=0 bb=0 C] U40/0"}},
+		{name: "CONNECT tunnel probe undecided at the close",
+			sc: scenario{events: []event{cl("CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"),
+				sv("HTTP/1.1 200 Connection established\r\n\r\n"), cl("GE")}},
+			want: []string{"1 req[CONNECT example.com:80 HTTP/1.1 h=1 hb=57 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=0 hb=39 bw=0 bb=0 C] U2/0"}},
 		{name: "CONNECT refused parses what follows",
 			sc: scenario{events: []event{cl("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + reqA),
 				sv("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"), sv(rsp5)}},
@@ -342,5 +368,30 @@ func TestIncremental(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConnectTunnelEmitsAsItGoes: the exchanges of HTTP carried through a
+// CONNECT tunnel are emitted as they end, the CONNECT exchange first, not
+// held until the connection closes.
+func TestConnectTunnelEmitsAsItGoes(t *testing.T) {
+	info := &reassembly.ConnInfo{ID: 7, Client: testClient, Server: testServer, HandshakeSeen: true}
+	var got []*Exchange
+	p := NewConnParser(info, nil, func(ex *Exchange) { got = append(got, ex) })
+	p.Data(c2s, []byte("CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"), tsOf(0))
+	p.Data(s2c, []byte("HTTP/1.1 200 Connection established\r\n\r\n"), tsOf(1))
+	for i := range 3 {
+		p.Data(c2s, []byte(reqA), tsOf(2+2*i))
+		p.Data(s2c, []byte(rsp5), tsOf(3+2*i))
+		if len(got) != 2+i {
+			t.Fatalf("after exchange %d through the tunnel: %d emitted, want %d", i+1, len(got), 2+i)
+		}
+	}
+	if got[0].Request.Method != "CONNECT" || !got[0].Upgraded || got[1].Depth != 2 || got[1].Upgraded {
+		t.Fatalf("got %q", summaries(got))
+	}
+	p.Close(&reassembly.ConnRecord{Info: *info, CloseReason: "fin"})
+	if len(got) != 4 {
+		t.Fatalf("%d exchanges after close, want 4", len(got))
 	}
 }

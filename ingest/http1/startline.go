@@ -242,26 +242,65 @@ func isHTTP1VersionFold(v []byte) bool {
 
 // parseStatusLine validates "HTTP/1.x SP 3DIGIT [SP reason]" ("http/1.x"
 // too: some servers send it and clients accept it) and returns the status
-// and where the reason starts.
-func parseStatusLine(line []byte) (status, reasonStart int, ok bool) {
-	if len(line) < 12 || !isHTTP1VersionFold(line[:8]) || line[8] != ' ' {
-		return 0, 0, false
+// and where the reason starts. Unless strict (resynchronising), it also
+// takes what browsers take and what Zeek and tshark decode (the HTTP Evader
+// corpus serves a body behind each of these), returning the anomaly:
+//
+//   - another version in the same syntax ("HTTP/2.0 200 ok", "HTTP/0.9
+//     200 ok"): AnomBadVersion, parsed as HTTP/1.x;
+//   - a tab or several blanks before the status ("HTTP/1.1  200 ok"), a status
+//     followed by more than a blank ("HTTP/1.1 0204 ok"): the status is
+//     the first three digits, as Zeek's HTTP_ReplyCode and tshark read it
+//     (20 here), AnomBadStatusLine.
+//
+// Three digits are required either way ("HTTP/1.1 2\x0000 ok" is not a
+// status line).
+func parseStatusLine(line []byte, strict bool) (status, reasonStart int, anomaly string, ok bool) {
+	if len(line) < 12 || line[8] != ' ' && (strict || line[8] != '\t') {
+		return 0, 0, "", false
 	}
-	for i := 9; i < 12; i++ {
-		c := line[i]
-		if c < '0' || c > '9' {
-			return 0, 0, false
+	if !isHTTP1VersionFold(line[:8]) {
+		v := line[:8]
+		if strict || !bytes.EqualFold(v[:5], []byte("HTTP/")) || !isDigit(v[5]) || v[6] != '.' || !isDigit(v[7]) {
+			return 0, 0, "", false
+		}
+		anomaly = AnomBadVersion
+	}
+	i := 9
+	for !strict && i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	if (i > 9 || line[8] != ' ') && anomaly == "" {
+		anomaly = AnomBadStatusLine
+	}
+	if len(line) < i+3 {
+		return 0, 0, "", false
+	}
+	for _, c := range line[i : i+3] {
+		if !isDigit(c) {
+			return 0, 0, "", false
 		}
 		status = status*10 + int(c-'0')
 	}
-	if len(line) > 12 {
-		if line[12] != ' ' && line[12] != '\t' {
-			return 0, 0, false
-		}
-		return status, 13, true
+	i += 3
+	switch {
+	case i == len(line):
+		return status, i, anomaly, true
+	case line[i] == ' ' || line[i] == '\t':
+		return status, i + 1, anomaly, true
+	case strict:
+		return 0, 0, "", false
 	}
-	return status, 12, true
+	if anomaly == "" {
+		anomaly = AnomBadStatusLine
+	}
+	for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+		i++
+	}
+	return status, min(i+1, len(line)), anomaly, true
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // knownMethods are the registered methods (RFC 9110 and the IANA method
 // registry's common WebDAV ones, plus PURGE which caches use widely).

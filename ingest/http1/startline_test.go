@@ -43,18 +43,26 @@ func TestParseRequestLine(t *testing.T) {
 		{"GET /\x01 HTTP/1.1", "", ""},
 	}
 	for _, tc := range cases {
-		for _, strict := range []bool{false, true} {
-			want := tc.lenient
-			if strict {
-				want = tc.strict
-			}
-			got := ""
+		checkBothModes(t, tc.line, tc.lenient, tc.strict, func(strict bool) string {
 			if rl, ok := parseRequestLine([]byte(tc.line), strict); ok {
-				got = describeRequestLine(tc.line, rl)
+				return describeRequestLine(tc.line, rl)
 			}
-			if got != want {
-				t.Errorf("%q strict=%v: got %q, want %q", tc.line, strict, got, want)
-			}
+			return ""
+		})
+	}
+}
+
+// checkBothModes compares what parse gives for line when lenient and when
+// strict (resynchronising) with the expectations.
+func checkBothModes(t *testing.T, line, lenient, strict string, parse func(strict bool) string) {
+	t.Helper()
+	for _, mode := range []bool{false, true} {
+		want := lenient
+		if mode {
+			want = strict
+		}
+		if got := parse(mode); got != want {
+			t.Errorf("%q strict=%v: got %q, want %q", line, mode, got, want)
 		}
 	}
 }
@@ -78,4 +86,40 @@ func describeRequestLine(line string, rl requestLine) string {
 		}
 	}
 	return fmt.Sprintf("%s|%s|%s", line[rl.targetStart:rl.targetEnd], version, flags)
+}
+
+// TestParseStatusLine: the status-line leniencies (the HTTP Evader cases
+// browsers accept), none of them taken while resynchronising.
+func TestParseStatusLine(t *testing.T) {
+	cases := []struct {
+		line string
+		// want is "status|reason|anomaly", or "" when the line is rejected.
+		lenient, strict string
+	}{
+		{"HTTP/1.1 200 OK", "200|OK|", "200|OK|"},
+		{"HTTP/1.0 404", "404||", "404||"},
+		{"http/1.1 204 No Content", "204|No Content|", "204|No Content|"},
+		{"HTTP/1.1 200 ", "200||", "200||"},
+		{"HTTP/2.0 200 ok", "200|ok|bad_version", ""},
+		{"HTTP/0.9 200 ok", "200|ok|bad_version", ""},
+		{"HTTP/1.1  200 ok", "200|ok|bad_status_line", ""},
+		{"HTTP/1.1\t200 ok", "200|ok|bad_status_line", ""},
+		{"HTTP/1.1 0204 ok", "20|ok|bad_status_line", ""},
+		{"HTTP/1.1 200ok", "200||bad_status_line", ""},
+		{"HTTP/1.1 2\x0000 ok", "", ""},
+		{"HTTP/1.1 20", "", ""},
+		{"HTTP/1.1 abc", "", ""},
+		{"HTTP/10.0 200 ok", "", ""},
+		{"HTTPS/1.1 200 ok", "", ""},
+		{"RTSP/1.0 200 OK", "", ""},
+		{"HTTP/1.1", "", ""},
+	}
+	for _, tc := range cases {
+		checkBothModes(t, tc.line, tc.lenient, tc.strict, func(strict bool) string {
+			if status, at, anom, ok := parseStatusLine([]byte(tc.line), strict); ok {
+				return fmt.Sprintf("%d|%s|%s", status, trimSpace(tc.line[at:]), anom)
+			}
+			return ""
+		})
+	}
 }
