@@ -44,12 +44,17 @@ type decodedBody struct {
 	Err       string // one of the decodeErr* codes, "" when fine
 }
 
-// contentCodings splits a Content-Encoding value into its codings, lower
-// case, in the order they were applied, dropping "identity".
+// contentCodings splits a Content-Encoding value (every Content-Encoding
+// line of the message, joined with ", ") into its codings, lower case, in
+// the order they were applied, dropping "identity". Like browsers (HTTP
+// Evader), it ignores what surrounds a coding's name: parameters after a
+// ';' and bytes that cannot be part of a token ("gzip;", ": gzip",
+// "\xa0deflate", "deflate\x00").
 func contentCodings(ce string) []string {
 	var out []string
 	for _, c := range strings.Split(ce, ",") {
-		c = strings.ToLower(strings.TrimSpace(c))
+		c, _, _ = strings.Cut(c, ";")
+		c = strings.ToLower(strings.TrimFunc(c, func(r rune) bool { return !isTokenRune(r) }))
 		if c != "" && c != "identity" {
 			out = append(out, c)
 		}
@@ -57,59 +62,90 @@ func contentCodings(ce string) []string {
 	return out
 }
 
+// isTokenRune reports whether r may appear in an RFC 9110 token.
+func isTokenRune(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	}
+	return r < 0x80 && strings.ContainsRune("!#$%&'*+-.^_`|~", r)
+}
+
 // decodeContent undoes the content codings of ce (applied in order, so
-// undone in reverse) on raw, the captured transfer-decoded body.
-// inputComplete says raw is the whole body; when it is not, running out of
-// input is reported as truncated_input, not corrupt. raw is not modified and
-// not retained unless returned as Stored.
+// undone in reverse, one layer at a time) on raw, the captured
+// transfer-decoded body. inputComplete says raw is the whole body; when it
+// is not, running out of input is reported as truncated_input, not
+// corrupt. raw is not modified and not retained unless returned as Stored.
+//
+// Decoding goes as far as it can, as browsers and libhtp do (HTTP Evader):
+// a layer that fails before producing anything (not that coding at all,
+// like a second "gzip" line over a body compressed once) is skipped, its
+// input going on to the next; a layer that fails after producing output (a
+// bad gzip trailer checksum) keeps that output and ends decoding. Either
+// way decode_error says so and the decoded length is not claimed known.
 func decodeContent(ce string, raw []byte, inputComplete bool) decodedBody {
 	codings := contentCodings(ce)
 	if len(codings) == 0 {
 		return decodedBody{Stored: raw, Decoded: int64(len(raw)), Known: true}
 	}
-	var r io.Reader = bytes.NewReader(raw)
-	var closers []func()
-	defer func() {
-		for _, c := range closers {
-			c()
-		}
-	}()
-	for i := len(codings) - 1; i >= 0; i-- {
-		next, closeFn, err := decoderFor(codings[i], r)
-		if errors.Is(err, errUnsupportedCoding) {
-			return decodedBody{Stored: raw, Err: decodeErrUnsupported}
-		}
-		if err != nil {
-			return decodedBody{Stored: raw, Err: inputError(err, inputComplete)}
-		}
-		if closeFn != nil {
-			closers = append(closers, closeFn)
-		}
-		r = next
-	}
-	storeCap := max(len(raw), minStoredDecoded)
 	limit := min(decodeRatio*max(len(raw), minStoredDecoded), maxDecodedBytes)
-	storeCap = min(storeCap, limit)
+	storeCap := min(max(len(raw), minStoredDecoded), limit)
+	// stop ends decoding with what an inner layer produced, capped like
+	// the final output.
+	stop := func(b []byte, code string, truncated bool) decodedBody {
+		if len(b) > storeCap {
+			b, truncated = b[:storeCap], true
+		}
+		return decodedBody{Stored: b, Err: code, Truncated: truncated}
+	}
+	cur, skipped, truncated := raw, "", false
+	for i := len(codings) - 1; i >= 0; i-- {
+		keep := limit // an inner layer needs all of its input
+		if i == 0 {
+			keep = storeCap
+		}
+		out, n, err := decodeLayer(codings[i], cur, keep, limit)
+		switch {
+		case errors.Is(err, errUnsupportedCoding):
+			return stop(cur, decodeErrUnsupported, truncated)
+		case n > int64(limit):
+			return stop(out, decodeErrLimit, true)
+		case err != nil && n == 0:
+			if skipped == "" {
+				skipped = inputError(err, inputComplete)
+			}
+			continue
+		case err != nil:
+			return stop(out, inputError(err, inputComplete), truncated)
+		case i == 0 && skipped == "":
+			return decodedBody{Stored: out, Decoded: n, Known: inputComplete, Truncated: n > int64(len(out))}
+		}
+		cur, truncated = out, n > int64(len(out))
+	}
+	// Some layer was skipped: what the others produced.
+	return stop(cur, skipped, truncated)
+}
 
-	var stored bytes.Buffer
-	n, err := io.Copy(&stored, io.LimitReader(r, int64(storeCap)))
-	res := decodedBody{Stored: stored.Bytes()}
-	if err == nil && n == int64(storeCap) {
+// decodeLayer undoes one content coding on in: it returns the first keep
+// decoded bytes, how many it decoded in all (counting up to limit+1), and
+// the error that stopped it, if any.
+func decodeLayer(coding string, in []byte, keep, limit int) ([]byte, int64, error) {
+	r, closeFn, err := decoderFor(coding, bytes.NewReader(in))
+	if err != nil {
+		return nil, 0, err
+	}
+	if closeFn != nil {
+		defer closeFn()
+	}
+	var out bytes.Buffer
+	n, err := io.Copy(&out, io.LimitReader(r, int64(keep)))
+	if err == nil && n == int64(keep) {
 		// Count the rest without keeping it, up to the limit.
 		var m int64
-		m, err = io.Copy(io.Discard, io.LimitReader(r, int64(limit-storeCap)+1))
+		m, err = io.Copy(io.Discard, io.LimitReader(r, int64(limit-keep)+1))
 		n += m
-		res.Truncated = m > 0
 	}
-	switch {
-	case n > int64(limit):
-		res.Err, res.Truncated = decodeErrLimit, true
-	case err != nil:
-		res.Err = inputError(err, inputComplete)
-	default:
-		res.Decoded, res.Known = n, inputComplete
-	}
-	return res
+	return out.Bytes(), n, err
 }
 
 var errUnsupportedCoding = errors.New("unsupported content coding")
@@ -133,12 +169,16 @@ func inputError(err error, inputComplete bool) string {
 func decoderFor(coding string, r io.Reader) (io.Reader, func(), error) {
 	switch coding {
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(r)
+		br := bufio.NewReader(r)
+		if h, err := br.Peek(4); err == nil && h[3]&gzipOddFlags != 0 {
+			return lenientGzip(br)
+		}
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, nil, err
 		}
 		return zr, func() { zr.Close() }, nil
-	case "deflate":
+	case "deflate", "x-deflate":
 		// RFC 9110 says zlib (RFC 1950), but some servers send raw
 		// deflate (RFC 1951): sniff the zlib header.
 		br := bufio.NewReader(r)
@@ -168,4 +208,47 @@ func decoderFor(coding string, r io.Reader) (io.Reader, func(), error) {
 // 8 (deflate), window <= 32 KiB, and the check bits.
 func isZlibHeader(cmf, flg byte) bool {
 	return cmf&0x0f == 8 && cmf>>4 <= 7 && (uint16(cmf)<<8|uint16(flg))%31 == 0
+}
+
+// gzipOddFlags are the gzip header flags Go's reader refuses or checks
+// strictly where browsers do not (HTTP Evader): the reserved bits, and
+// FHCRC (a header CRC, which browsers never verify).
+const gzipOddFlags = 0xe0 | 0x02
+
+// lenientGzip reads a gzip member whose header has gzipOddFlags, from the
+// start of br: the header is skipped by hand and the deflate data read
+// raw; the trailer is not checked.
+func lenientGzip(br *bufio.Reader) (io.Reader, func(), error) {
+	h, err := br.Peek(10)
+	if err != nil || h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
+		return nil, nil, gzip.ErrHeader
+	}
+	flags := h[3]
+	skip := func(n int) error { _, err := br.Discard(n); return err }
+	if err := skip(10); err != nil {
+		return nil, nil, err
+	}
+	if flags&0x04 != 0 { // FEXTRA
+		x, err := br.Peek(2)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := skip(2 + int(x[0]) | int(x[1])<<8); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, f := range []byte{0x08, 0x10} { // FNAME, FCOMMENT: zero-terminated
+		if flags&f != 0 {
+			if _, err := br.ReadSlice(0); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if flags&0x02 != 0 { // FHCRC
+		if err := skip(2); err != nil {
+			return nil, nil, err
+		}
+	}
+	fr := flate.NewReader(br)
+	return fr, func() { fr.Close() }, nil
 }

@@ -50,6 +50,27 @@ func zst(b []byte) []byte {
 	return enc.EncodeAll(b, nil)
 }
 
+// withGzipFlags sets flag bits in a gzip member's header.
+func withGzipFlags(member []byte, flags byte) []byte {
+	out := bytes.Clone(member)
+	out[3] |= flags
+	return out
+}
+
+// gzipWithHeaderCRC adds FHCRC and a (wrong) header CRC to a gzip member.
+func gzipWithHeaderCRC(member []byte) []byte {
+	out := withGzipFlags(member[:10], 0x02)
+	out = append(out, 0xde, 0xad)
+	return append(out, member[10:]...)
+}
+
+// badGzipTrailer flips a bit of a gzip member's CRC-32.
+func badGzipTrailer(member []byte) []byte {
+	out := bytes.Clone(member)
+	out[len(out)-8] ^= 1
+	return out
+}
+
 func TestDecodeContent(t *testing.T) {
 	text := []byte(strings.Repeat("hello, world; ", 100))
 	bomb := make([]byte, 100<<20) // 100 MiB of zeros
@@ -74,7 +95,23 @@ func TestDecodeContent(t *testing.T) {
 		{"stacked gzip, br", "gzip, br", br(gz(text)), true, text, int64(len(text)), "", false},
 		{"unsupported", "compress", []byte("abc"), true, []byte("abc"), -1, "unsupported_encoding", false},
 		{"unsupported in a stack", "gzip, foo", []byte("abc"), true, []byte("abc"), -1, "unsupported_encoding", false},
-		{"gzip garbage", "gzip", []byte("not gzip at all"), true, nil, -1, "corrupt", false},
+		{"unsupported under a big layer, stored cap", "foo, gzip", gz(big), true, big[:minStoredDecoded], -1, "unsupported_encoding", true},
+		// Browsers' leniencies (HTTP Evader): junk around a coding's name,
+		// x-deflate, codings over several lines, odd gzip header flags.
+		{"x-deflate", "x-deflate", rawFlate(text), true, text, int64(len(text)), "", false},
+		{"junk around codings", "\xa0gzip;, : deflate\x00", zl(gz(text)), true, text, int64(len(text)), "", false},
+		{"gzip reserved flag", "gzip", withGzipFlags(gz(text), 0x20), true, text, int64(len(text)), "", false},
+		{"gzip header crc not checked", "gzip", gzipWithHeaderCRC(gz(text)), true, text, int64(len(text)), "", false},
+		// Decoding goes as far as it can: a layer that is not what it says
+		// leaves its input, one that fails at its end keeps its output.
+		{"gzip named twice, applied once", "gzip, gzip", gz(text), true, text, -1, "corrupt", false},
+		{"deflate named after gzip, only gzip applied", "gzip, deflate", gz(text), true, text, -1, "corrupt", false},
+		{"gzip named after deflate, only deflate applied", "deflate, gzip", zl(text), true, text, -1, "corrupt", false},
+		{"skipped layer, stored cap", "gzip, gzip", gz(big), true, big[:minStoredDecoded], -1, "corrupt", true},
+		{"gzip with a bad trailer checksum", "gzip", badGzipTrailer(gz(text)), true, text, -1, "corrupt", false},
+		// A coding that fails keeps the body as sent.
+		{"deflate that is not", "deflate,", text, true, text, -1, "corrupt", false},
+		{"gzip garbage", "gzip", []byte("not gzip at all"), true, []byte("not gzip at all"), -1, "corrupt", false},
 		{"br garbage", "br", []byte("\xff\xff\xff\xff not brotli"), true, nil, -1, "corrupt", false},
 		{"zstd garbage", "zstd", []byte("garbage, no zstd magic"), true, nil, -1, "corrupt", false},
 		// A frame header asking for a window beyond the limit is refused
@@ -135,6 +172,8 @@ func FuzzDecodeContent(f *testing.F) {
 	f.Add("deflate", zl([]byte("hello")), false)
 	f.Add("br", br([]byte("hello")), true)
 	f.Add("zstd", zst([]byte("hello")), true)
+	f.Add("gzip, gzip, deflate", gz([]byte("hello")), true)
+	f.Add("x-gzip", withGzipFlags(gz([]byte("hello")), 0xe6), true)
 	f.Fuzz(func(t *testing.T, ce string, raw []byte, complete bool) {
 		got := decodeContent(ce, raw, complete)
 		if len(got.Stored) > max(len(raw), minStoredDecoded) {

@@ -101,7 +101,7 @@ func bodyRow(b detailBase, dir string, m *http1.Message) (schema.HTTPBody, decod
 	if ct, ok := m.Get("Content-Type"); ok {
 		r.ContentType = mediaType(ct)
 	}
-	ce, hasCE := m.Get("Content-Encoding")
+	ce, hasCE := allValues(m, "Content-Encoding")
 	if hasCE {
 		r.ContentEncoding, _ = text(ce)
 	}

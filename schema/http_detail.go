@@ -45,7 +45,7 @@ type HTTPBody struct {
 	WireBytes       int64  `parquet:"wire_bytes" doc:"body bytes on the wire (chunk framing included)"`
 	BodyBytes       int64  `parquet:"body_bytes" doc:"body length after transfer decoding (chunked removed), before content decoding"`
 	CapturedBytes   int64  `parquet:"captured_bytes" doc:"transfer-decoded bytes the parser kept (<= body_bytes)"`
-	Body            []byte `parquet:"body" doc:"stored body: the captured bytes after content decoding (raw bytes when there is no, an unsupported or a failed content coding), capped"`
+	Body            []byte `parquet:"body" doc:"stored body: the captured bytes after content decoding, capped. Decoding goes as far as it can: raw bytes when there is no or an unsupported content coding; a coding that fails before producing anything is skipped, one that fails later keeps what it produced (decode_error says so)"`
 	DecodedBytes    *int64 `parquet:"decoded_bytes,optional" doc:"length after content decoding; counts beyond the stored cap as long as decoding could go on; equals body_bytes for identity bodies; null when decoding failed before the end"`
 	Truncated       bool   `parquet:"truncated" doc:"body holds less than the whole (decoded) body: capture limit, capture gap, early end or the stored cap"`
 	DecodeError     string `parquet:"decode_error,optional,dict" doc:"why content decoding failed or stopped: unsupported_encoding, corrupt, decompression_limit, truncated_input; null when fine"`

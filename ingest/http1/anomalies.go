@@ -28,6 +28,10 @@ const (
 	// that cannot be parsed; the message is incomplete and the parser
 	// resynchronises.
 	AnomBadChunkSize = "bad_chunk_size"
+	// AnomLenientChunkSize: a chunk-size line with blanks the grammar does
+	// not allow (SP/HTAB before the size; VT, FF or CR after it), or empty
+	// lines before it; taken as browsers take them.
+	AnomLenientChunkSize = "lenient_chunk_size"
 	// AnomOversizedHeader: the header (or trailer) block exceeded
 	// Config.MaxHeaderBytes; the message is incomplete (Complete false),
 	// with the first MaxHeaderBytes as its HeaderBytes and the header lines

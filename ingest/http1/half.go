@@ -728,8 +728,17 @@ func (h *half) chunkSizeData(p []byte, ts time.Time) int {
 	if bare {
 		h.anomaly(AnomBareLF)
 	}
-	size, ok := parseChunkSize(ln)
 	h.line = h.line[:0]
+	if len(ln) == 0 {
+		// An empty line where a chunk size belongs: skipped, as browsers
+		// do (HTTP Evader).
+		h.anomaly(AnomLenientChunkSize)
+		return len(chunk)
+	}
+	size, lenient, ok := parseChunkSize(ln)
+	if lenient {
+		h.anomaly(AnomLenientChunkSize)
+	}
 	switch {
 	case !ok:
 		h.abort(AnomBadChunkSize, ts)

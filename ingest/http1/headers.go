@@ -101,9 +101,13 @@ func bodyFraming(hs []Header, isResp bool, anoms []string) (framing, int64, []st
 		case equalFold(h.Name, "Transfer-Encoding"):
 			te = true
 			// chunked must be the final coding; later headers extend the list.
+			// A coding's parameters (";...") are not part of its name.
 			v := h.Value
 			if c := strings.LastIndexByte(v, ','); c >= 0 {
 				v = v[c+1:]
+			}
+			if c := strings.IndexByte(v, ';'); c >= 0 {
+				v = v[:c]
 			}
 			chunked = equalFold(trimSpace(v), "chunked")
 		case equalFold(h.Name, "Content-Length"):
@@ -174,11 +178,17 @@ func parseContentLength(s string) (int64, bool) {
 }
 
 // parseChunkSize parses the chunk-size line (without its line terminator):
-// hex digits, optional whitespace, optional ";extensions".
-func parseChunkSize(line []byte) (int64, bool) {
+// hex digits, optional whitespace, optional ";extensions". lenient reports
+// blanks the grammar does not allow but browsers take (HTTP Evader):
+// SP/HTAB before the digits, VT, FF or CR after them.
+func parseChunkSize(line []byte) (size int64, lenient, ok bool) {
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	lenient = i > 0
 	var n int64
 	digits := 0
-	i := 0
 	for ; i < len(line); i++ {
 		c := line[i]
 		var d byte
@@ -193,24 +203,26 @@ func parseChunkSize(line []byte) (int64, bool) {
 			goto rest
 		}
 		if digits >= 15 {
-			return 0, false // would overflow; no real chunk is that big
+			return 0, false, false // would overflow; no real chunk is that big
 		}
 		n = n<<4 | int64(d)
 		digits++
 	}
 rest:
 	if digits == 0 {
-		return 0, false
+		return 0, false, false
 	}
 	for ; i < len(line); i++ {
 		switch line[i] {
 		case ' ', '\t':
 			continue
+		case '\v', '\f', '\r':
+			lenient = true
 		case ';':
-			return n, true // chunk extensions are ignored
+			return n, lenient, true // chunk extensions are ignored
 		default:
-			return 0, false
+			return 0, false, false
 		}
 	}
-	return n, true
+	return n, lenient, true
 }

@@ -217,6 +217,17 @@ func tableCases() []tableCase {
 		{name: "bad_chunk_size",
 			sc:   scenario{events: []event{cl(reqA), sv("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n"), cl(reqB), sv(rsp5)}},
 			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=47 bw=4 bb=0 I] [bad_chunk_size]", "2" + wantB5}},
+		{name: "lenient_chunk_size",
+			// Blanks around the sizes and an empty line before one, as
+			// browsers take them (HTTP Evader size-cr, size-\013, tab-size,
+			// crlf-crlf-size, space-before-chunks).
+			sc: scenario{cfg: respCapture, events: []event{cl(reqA), sv("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+				" 2\r\nab\r\n\t2\x0b\r\ncd\r\n\r\n\r\n2\r\r\nef\r\n0\r\n\r\n"), cl(reqB), sv(rsp5)}},
+			want: []string{`1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=47 bw=34 bb=6 C body="abcdef"] [lenient_chunk_size]`,
+				`2 req[GET /b HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=5 bb=5 C body="hello"]`}},
+		{name: "transfer coding with parameters",
+			sc:   scenario{events: []event{cl(reqA), sv("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;\r\n\r\n2\r\nab\r\n0\r\n\r\n"), cl(reqB), sv(rsp5)}},
+			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=48 bw=12 bb=2 C]", "2" + wantB5}},
 		{name: "oversized_header",
 			sc:   scenario{cfg: &Config{MaxHeaderBytes: 40}, events: []event{cl(reqA), sv("HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 50) + "\r\nContent-Length: 5\r\n\r\nhello"), cl(reqB), sv(rsp5)}},
 			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=0 hb=40 bw=0 bb=0 I] [oversized_header]", "2" + wantB5}},
