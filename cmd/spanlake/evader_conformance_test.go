@@ -33,12 +33,7 @@ func TestEvaderConformance(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		wh := t.TempDir()
-		var stdout, stderr bytes.Buffer
-		code := run([]string{"spanlake", "--log-level", "error", "ingest", "-w", wh,
-			"--response-body-limit", "1048576", filepath.Join(d, "input.pcap")}, &stdout, &stderr)
-		if code != 0 {
-			t.Fatalf("ingest %s: exit code %d\n%s", name, code, stderr.String())
-		}
+		ingestCorpusCapture(t, wh, filepath.Join(d, "input.pcap"), "--response-body-limit", "1048576")
 		ok := false
 		for _, b := range readTable[schema.HTTPBody](t, wh, "http_body") {
 			ok = ok || b.Direction == "response" && bytes.Contains(b.Body, eicar)

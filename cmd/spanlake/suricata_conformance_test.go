@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -45,11 +44,7 @@ func TestSuricataConformance(t *testing.T) {
 		}
 		pcap = filepath.Join(root, pcap)
 		wh := t.TempDir()
-		var stdout, stderr bytes.Buffer
-		code := run([]string{"spanlake", "--log-level", "error", "ingest", "-w", wh, "--keep-secrets", pcap}, &stdout, &stderr)
-		if code != 0 && code != 3 {
-			t.Fatalf("ingest %s: exit code %d\n%s", pcap, code, stderr.String())
-		}
+		ingestCorpusCapture(t, wh, pcap, "--keep-secrets")
 		txs := suricataView(t, wh)
 		for i, f := range filters {
 			if f.unsupported != "" {

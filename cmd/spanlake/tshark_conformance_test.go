@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,11 +48,7 @@ func TestTsharkConformance(t *testing.T) {
 			continue
 		}
 		wh := t.TempDir()
-		var stdout, stderr bytes.Buffer
-		code := run([]string{"spanlake", "--log-level", "error", "ingest", "-w", wh, filepath.Join(root, c)}, &stdout, &stderr)
-		if code != 0 && code != 3 {
-			t.Fatalf("ingest %s: exit code %d\n%s", c, code, stderr.String())
-		}
+		ingestCorpusCapture(t, wh, filepath.Join(root, c))
 		haveReq, haveResp := map[string]int{}, map[string]int{}
 		for _, f := range readTable[schema.FactHTTPExchange](t, wh, "fact_http_exchange") {
 			if !f.RequestMissing {

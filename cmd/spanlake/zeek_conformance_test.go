@@ -404,6 +404,18 @@ func rawOr(s string, raw []byte) string {
 	return s
 }
 
+// ingestCorpusCapture ingests one capture of the public corpus into wh
+// with flags. Exit code 3 (a damaged capture, whose good packets were
+// ingested) is accepted: several public captures end early on purpose.
+func ingestCorpusCapture(t *testing.T, wh, capture string, flags ...string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	args := append([]string{"spanlake", "--log-level", "error", "ingest", "-w", wh}, flags...)
+	if code := run(append(args, capture), &stdout, &stderr); code != 0 && code != 3 {
+		t.Fatalf("ingest %s: exit code %d\n%s", capture, code, stderr.String())
+	}
+}
+
 // publicCorpusRoot is the public corpus directory (the parent of its
 // zeek/ folder), or skips the test when the corpus is absent.
 func publicCorpusRoot(t *testing.T) string {
@@ -432,12 +444,7 @@ func TestZeekConformance(t *testing.T) {
 	for _, c := range cases {
 		wh := t.TempDir()
 		for _, pcap := range c.captures {
-			var stdout, stderr bytes.Buffer
-			code := run([]string{"spanlake", "--log-level", "error", "ingest", "-w", wh,
-				"--request-body-limit", "67108864", "--response-body-limit", "67108864", filepath.Join(root, pcap)}, &stdout, &stderr)
-			if code != 0 && code != 3 { // 3: damaged capture, the rest was ingested
-				t.Fatalf("ingest %s: exit code %d\n%s", pcap, code, stderr.String())
-			}
+			ingestCorpusCapture(t, wh, filepath.Join(root, pcap), "--request-body-limit", "67108864", "--response-body-limit", "67108864")
 		}
 		view := spanlakeZeekView(t, wh)
 		rows := readZeekLog(t, filepath.Join(root, c.baseline))
