@@ -30,6 +30,14 @@ func exchangeDetail(ex *http1.Exchange) detailRows {
 	id := exchangeID(ex.ConnID, ex.Depth)
 	at := exchangeTime(ex)
 	base := detailBase{id: id, conn: int64(ex.ConnID), date: dateKey(at), ts: micros(at)}
+	n := 0
+	if ex.Request != nil {
+		n += len(ex.Request.Headers)
+	}
+	if ex.Response != nil {
+		n += len(ex.Response.Headers)
+	}
+	d.headers = make([]schema.HTTPHeader, 0, n) // one allocation, not log2(n)
 	var reqBody *decodedBody
 	if q := ex.Request; q != nil {
 		d.headers = appendHeaderRows(d.headers, base, "request", &q.Message)
@@ -77,11 +85,40 @@ func appendHeaderRows(rows []schema.HTTPHeader, b detailBase, dir string, m *htt
 		r := schema.HTTPHeader{ExchangeID: b.id, ConnectionID: b.conn, DateKey: b.date, Direction: dir,
 			Ordinal: int32(i), IsTrailer: i >= firstTrailer, RequestTS: b.ts}
 		r.Name, r.NameRaw = text(h.Name)
-		r.NameLower = strings.ToLower(r.Name)
+		r.NameLower = lowerName(r.Name)
 		r.Value, r.ValueRaw = text(h.Value)
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// commonLower holds the lower-case form of header names as they are
+// usually sent, so that the name_lower of most header rows costs a map
+// lookup instead of an allocation.
+var commonLower = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Accept-Ranges",
+		"Connection", "Content-Type", "Content-Length", "Content-Encoding", "Content-Language", "Content-Disposition",
+		"Transfer-Encoding", "Cookie", "Set-Cookie", "Referer", "Origin", "Authorization", "Cache-Control", "Pragma",
+		"Expires", "Date", "Server", "Location", "Last-Modified", "ETag", "If-None-Match", "If-Modified-Since", "Vary",
+		"Keep-Alive", "Upgrade", "Upgrade-Insecure-Requests", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP",
+		"X-Request-Id", "X-Requested-With", "X-Frame-Options", "X-Content-Type-Options", "X-XSS-Protection",
+		"Strict-Transport-Security", "Content-Security-Policy", "Access-Control-Allow-Origin", "DNT", "TE", "Range",
+		"Content-Range", "Age", "Via", "Link", "Allow", "WWW-Authenticate", "Proxy-Authorization", "Expect",
+		"Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-User", "Sec-CH-UA", "Sec-CH-UA-Mobile",
+		"Sec-CH-UA-Platform", "Priority", "Alt-Svc", "Server-Timing", "Timing-Allow-Origin", "Referrer-Policy"} {
+		m[n] = strings.ToLower(n)
+	}
+	return m
+}()
+
+// lowerName is strings.ToLower(name), without allocating for the usual
+// spellings of common header names.
+func lowerName(name string) string {
+	if l, ok := commonLower[name]; ok {
+		return l
+	}
+	return strings.ToLower(name)
 }
 
 // messageWhole reports whether every byte of m's body was seen and kept.

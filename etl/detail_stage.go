@@ -111,18 +111,18 @@ func (s *detailStage) run() {
 
 // buffer adds one exchange's detail rows to their tables.
 func (s *detailStage) buffer(j detailJob) error {
-	for _, r := range j.rows.headers {
-		if err := s.headers.add(j.part, r); err != nil {
+	for i := range j.rows.headers {
+		if err := s.headers.add(j.part, &j.rows.headers[i]); err != nil {
 			return err
 		}
 	}
-	for _, r := range j.rows.bodies {
-		if err := s.bodies.add(j.part, r); err != nil {
+	for i := range j.rows.bodies {
+		if err := s.bodies.add(j.part, &j.rows.bodies[i]); err != nil {
 			return err
 		}
 	}
-	for _, r := range j.rows.params {
-		if err := s.params.add(j.part, r); err != nil {
+	for i := range j.rows.params {
+		if err := s.params.add(j.part, &j.rows.params[i]); err != nil {
 			return err
 		}
 	}

@@ -91,7 +91,7 @@ func (d *dimSet) endpoint(a netip.Addr) int64 {
 		clear(d.endpoints)
 	}
 	d.endpoints[a] = k
-	d.keep(d.tables.endpoints.add(partition{source: d.source}, row))
+	d.keep(d.tables.endpoints.add(partition{source: d.source}, &row))
 	return k
 }
 
@@ -126,7 +126,7 @@ func newMemo[T any](build func(string, bool) (int64, T), table *factTable[T]) me
 // absent writes the absent member of source.
 func (m *memo[T]) absent(source uint64) error {
 	_, row := m.build("", false)
-	return m.table.add(partition{source: source}, row)
+	return m.table.add(partition{source: source}, &row)
 }
 
 func (m *memo[T]) get(source uint64, v string, present bool) (int64, error) {
@@ -144,7 +144,7 @@ func (m *memo[T]) get(source uint64, v string, present bool) (int64, error) {
 		clear(m.keys)
 	}
 	m.keys[v] = k
-	return k, m.table.add(partition{source: source}, row)
+	return k, m.table.add(partition{source: source}, &row)
 }
 
 func (m *memo[T]) forget() { clear(m.keys) }

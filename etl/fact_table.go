@@ -69,12 +69,15 @@ func (t *factTable[T]) withMaxFileBytes(n int64) *factTable[T] {
 }
 
 // add buffers a row of partition p, spilling if the budget is exceeded.
-func (t *factTable[T]) add(p partition, row T) error {
-	k := recKey{ts: t.timeOf(&row)}
+// The row is taken by pointer and not kept: passed by value it would be
+// copied to the heap (the key functions make it escape), an allocation
+// per row.
+func (t *factTable[T]) add(p partition, row *T) error {
+	k := recKey{ts: t.timeOf(row)}
 	if t.idOf != nil {
-		k.id = t.idOf(&row)
+		k.id = t.idOf(row)
 	}
-	t.scratch = t.codec.appendRow(t.scratch[:0], &row)
+	t.scratch = t.codec.appendRow(t.scratch[:0], row)
 	b := t.parts[p]
 	if b == nil {
 		b = &partBuf{}

@@ -68,7 +68,7 @@ func ingestOrder(t *testing.T, ft *factTable[schema.HTTPHeader], exs []testExcha
 	for _, i := range order {
 		for _, r := range exs[i] {
 			p := partitionOf(1, timeOfMicros(r.RequestTS))
-			if err := ft.add(p, r); err != nil {
+			if err := ft.add(p, &r); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -221,7 +221,7 @@ func TestSpillRunsRemovedAfterCrash(t *testing.T) {
 		w.SetMemoryBudget(16 << 10)
 		for _, ex := range testExchanges(200) {
 			for _, r := range ex {
-				if err := w.headers.add(partitionOf(1, timeOfMicros(r.RequestTS)), r); err != nil {
+				if err := w.headers.add(partitionOf(1, timeOfMicros(r.RequestTS)), &r); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -135,7 +135,7 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 	}
 	w.privacy.redact(&row, &detail)
 	part := partitionOf(storageKeyOf(src), exchangeTime(ex))
-	if err := w.exchanges.add(part, row); err != nil {
+	if err := w.exchanges.add(part, &row); err != nil {
 		return err
 	}
 	return w.details.add(part, detail)
@@ -149,7 +149,7 @@ func (w *Warehouse) Connection(rec *reassembly.ConnRecord, exchanges int, src *i
 	if dims.err != nil {
 		return dims.err
 	}
-	return w.conns.add(partitionOf(storageKeyOf(src), rec.Info.FirstSeen.UTC()), row)
+	return w.conns.add(partitionOf(storageKeyOf(src), rec.Info.FirstSeen.UTC()), &row)
 }
 
 // SourceDone implements ingest.Sink.
