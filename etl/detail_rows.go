@@ -14,9 +14,10 @@ import (
 // body_decode.go (a decompression bomb, or just a very compressible body).
 const anomalyDecompressionLimit = "decompression_limit"
 
-// detailRows are the rows of the detail tables for one exchange.
+// detailRows are the rows of the detail tables for one exchange (its
+// header lines as one block: headerBlock).
 type detailRows struct {
-	headers   []schema.HTTPHeader
+	headers   []headerBlock
 	bodies    []schema.HTTPBody
 	params    []schema.HTTPParam
 	anomalies []string // to add to the exchange's own anomalies
@@ -30,17 +31,18 @@ func exchangeDetail(ex *http1.Exchange) detailRows {
 	id := exchangeID(ex.ConnID, ex.Depth)
 	at := exchangeTime(ex)
 	base := detailBase{id: id, conn: int64(ex.ConnID), date: dateKey(at), ts: micros(at)}
-	n := 0
+	var reqMsg, respMsg *http1.Message
 	if ex.Request != nil {
-		n += len(ex.Request.Headers)
+		reqMsg = &ex.Request.Message
 	}
 	if ex.Response != nil {
-		n += len(ex.Response.Headers)
+		respMsg = &ex.Response.Message
 	}
-	d.headers = make([]schema.HTTPHeader, 0, n) // one allocation, not log2(n)
+	if hb, ok := newHeaderBlock(base, reqMsg, respMsg); ok {
+		d.headers = []headerBlock{hb}
+	}
 	var reqBody *decodedBody
 	if q := ex.Request; q != nil {
-		d.headers = appendHeaderRows(d.headers, base, "request", &q.Message)
 		if row, dec, ok := bodyRow(base, "request", &q.Message); ok {
 			d.bodies = append(d.bodies, row)
 			reqBody = &dec
@@ -62,7 +64,6 @@ func exchangeDetail(ex *http1.Exchange) detailRows {
 		renumberParams(d.params)
 	}
 	if p := ex.Response; p != nil {
-		d.headers = appendHeaderRows(d.headers, base, "response", &p.Message)
 		if row, dec, ok := bodyRow(base, "response", &p.Message); ok {
 			d.bodies = append(d.bodies, row)
 			if dec.Err == decodeErrLimit && len(d.anomalies) == 0 {
@@ -77,19 +78,6 @@ type detailBase struct {
 	id, conn int64
 	date     int32
 	ts       int64
-}
-
-func appendHeaderRows(rows []schema.HTTPHeader, b detailBase, dir string, m *http1.Message) []schema.HTTPHeader {
-	firstTrailer := len(m.Headers) - m.Trailers
-	for i, h := range m.Headers {
-		r := schema.HTTPHeader{ExchangeID: b.id, ConnectionID: b.conn, DateKey: b.date, Direction: dir,
-			Ordinal: int32(i), IsTrailer: i >= firstTrailer, RequestTS: b.ts}
-		r.Name, r.NameRaw = text(h.Name)
-		r.NameLower = lowerName(r.Name)
-		r.Value, r.ValueRaw = text(h.Value)
-		rows = append(rows, r)
-	}
-	return rows
 }
 
 // commonLower holds the lower-case form of header names as they are

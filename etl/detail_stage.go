@@ -45,7 +45,7 @@ type detailJob struct {
 // detailStage owns the detail tables while rows arrive; Commit calls
 // finish before it writes them.
 type detailStage struct {
-	headers *factTable[schema.HTTPHeader]
+	headers *factTable[headerBlock]
 	bodies  *factTable[schema.HTTPBody]
 	params  *factTable[schema.HTTPParam]
 

@@ -23,7 +23,7 @@ func TestDetailStageFailureReachesCaller(t *testing.T) {
 	}
 	var addErr error
 	for _, ex := range testExchanges(2000) {
-		if addErr = w.details.add(partitionOf(1, timeOfMicros(ex[0].RequestTS)), detailRows{headers: ex}); addErr != nil {
+		if addErr = w.details.add(partitionOf(1, timeOfMicros(ex[0].RequestTS)), detailRows{headers: []headerBlock{ex.block()}}); addErr != nil {
 			break
 		}
 	}
@@ -52,10 +52,10 @@ func TestDetailStageKeepsOrder(t *testing.T) {
 	exs := testExchanges(3 * detailBatch)
 	want := 0
 	for _, ex := range exs {
-		if err := w.details.add(partitionOf(1, timeOfMicros(ex[0].RequestTS)), detailRows{headers: ex}); err != nil {
+		if err := w.details.add(partitionOf(1, timeOfMicros(ex[0].RequestTS)), detailRows{headers: []headerBlock{ex.block()}}); err != nil {
 			t.Fatal(err)
 		}
-		want += len(ex)
+		want++ // one block per exchange
 	}
 	if err := w.details.finish(); err != nil {
 		t.Fatal(err)
@@ -65,15 +65,13 @@ func TestDetailStageKeepsOrder(t *testing.T) {
 		buffered += len(b.entries)
 	}
 	if buffered != want {
-		t.Fatalf("%d header rows buffered, want %d", buffered, want)
+		t.Fatalf("%d header blocks buffered, want %d", buffered, want)
 	}
-	// Per partition, the buffered keys are the added rows', in order.
+	// Per partition, the buffered keys are the added blocks', in order.
 	wantKeys := map[partition][]recKey{}
 	for _, ex := range exs {
 		p := partitionOf(1, timeOfMicros(ex[0].RequestTS))
-		for _, r := range ex {
-			wantKeys[p] = append(wantKeys[p], recKey{ts: r.RequestTS, id: r.ExchangeID})
-		}
+		wantKeys[p] = append(wantKeys[p], recKey{ts: ex[0].RequestTS, id: ex[0].ExchangeID})
 	}
 	if len(wantKeys) < 2 || len(w.headers.parts) != len(wantKeys) {
 		t.Fatalf("%d partitions buffered, want %d (and at least 2)", len(w.headers.parts), len(wantKeys))
@@ -81,7 +79,7 @@ func TestDetailStageKeepsOrder(t *testing.T) {
 	for p, keys := range wantKeys {
 		b := w.headers.parts[p]
 		if b == nil || len(b.entries) != len(keys) {
-			t.Fatalf("partition %v: buffer %v, want %d rows", p, b, len(keys))
+			t.Fatalf("partition %v: buffer %v, want %d blocks", p, b, len(keys))
 		}
 		for i, e := range b.entries {
 			if e.key != keys[i] {

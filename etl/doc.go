@@ -23,6 +23,9 @@
 // capture. The detail tables (http_header, http_body, http_param) are
 // buffered under a budget of their own on a second goroutine
 // (detail_stage.go), and written by it at commit while the first writes the
-// facts and dimensions. Files never depend on the budget, the number of
-// ingest workers or which goroutine wrote them.
+// facts and dimensions; http_header is buffered as one block per exchange,
+// expanded into rows only as its files are written (header_block.go). Each
+// file is decoded and Parquet-encoded on two goroutines (fact_writer.go).
+// Files never depend on the budget, the number of ingest workers or which
+// goroutine wrote them.
 package etl

@@ -45,15 +45,57 @@ type factTable[T any] struct {
 	// uniqueCursor).
 	flat, unique bool
 	rows         int64 // rows written by flush
+	// files reads a partition's sorted records as the rows of its files:
+	// the records themselves (recordFiles), or blocks of rows expanded as
+	// they are written (blockFiles, http_header).
+	output func(src recCursor) (fileSource, error)
+}
+
+// fileSource writes a partition's rows as files, one call per file.
+type fileSource interface {
+	more() bool
+	writeFile(w io.Writer, lim fileLimits) (rows int64, err error)
+}
+
+// rowFiles is the fileSource of a rowSource.
+type rowFiles[R any] struct{ rowSource[R] }
+
+func (f rowFiles[R]) writeFile(w io.Writer, lim fileLimits) (int64, error) {
+	return writeFactFile[R](w, f.rowSource, lim)
+}
+
+// recordFiles writes records decoded by codec as they are.
+func recordFiles[T any](codec *rowCodec[T]) func(recCursor) (fileSource, error) {
+	return func(src recCursor) (fileSource, error) {
+		rs, err := newRecordRows(src, codec)
+		return rowFiles[T]{rs}, err
+	}
+}
+
+// blockFiles writes each record decoded by codec as the rows expand makes
+// of it.
+func blockFiles[B, R any](codec *rowCodec[B], expand func(*B, []R) []R) func(recCursor) (fileSource, error) {
+	return func(src recCursor) (fileSource, error) {
+		rs, err := newBlockRows(src, codec, expand)
+		return rowFiles[R]{rs}, err
+	}
 }
 
 // newFactTable returns a table writing under dir whose rows sort by timeOf;
 // it buffers without limit until attached to a memBudget.
 func newFactTable[T any](dir string, timeOf func(*T) int64) *factTable[T] {
-	return &factTable[T]{dir: dir, timeOf: timeOf, codec: mustRowCodec[T](),
+	codec := mustRowCodec[T]()
+	return &factTable[T]{dir: dir, timeOf: timeOf, codec: codec,
 		parts: map[partition]*partBuf{}, runs: map[partition][]spillRun{},
 		limits: fileLimits{maxRows: maxFileRows}, fanIn: maxMergeFanIn,
-		next: map[partition]int{}, written: map[string]bool{}}
+		next: map[partition]int{}, written: map[string]bool{}, output: recordFiles(codec)}
+}
+
+// withRowBlocks makes the table's records blocks of rows of another type,
+// expanded into rows as its files are written (see headerBlock).
+func withRowBlocks[B, R any](t *factTable[B], expand func(*B, []R) []R) *factTable[B] {
+	t.output = blockFiles(t.codec, expand)
+	return t
 }
 
 // withTieBreak sets the secondary sort key.
@@ -177,8 +219,7 @@ func (t *factTable[T]) flush(p partition) (err error) {
 	if t.unique {
 		src = &uniqueCursor{src: m}
 	}
-	src = &countingCursor{recCursor: src, n: &t.rows}
-	more, err := src.advance()
+	out, err := t.output(src)
 	if err != nil {
 		return err
 	}
@@ -186,12 +227,12 @@ func (t *factTable[T]) flush(p partition) (err error) {
 	if t.flat {
 		dir, rel = t.dir, ""
 	}
-	for more {
+	for out.more() {
 		name := partFileName(p.source, t.next[p])
 		t.next[p]++
 		werr := t.files.write(dir, name, func(w io.Writer) error {
-			var err error
-			more, err = writeFactFile(w, src, t.codec, t.limits)
+			n, err := out.writeFile(w, t.limits)
+			t.rows += n
 			return err
 		})
 		if werr != nil {

@@ -1,6 +1,7 @@
 package etl
 
 import (
+	"errors"
 	"io"
 	"strconv"
 
@@ -34,11 +35,89 @@ type fileLimits struct {
 	maxBytes int64
 }
 
-// writeFactFile writes the records of src, from its current one (src has
-// been advanced onto it), to one Parquet file until limits cut it or src
-// ends. It reports whether src has records left. Rows go to the writer in
-// batches of writeBatch rows (fewer when maxBatchBytes is reached): the
-// batching depends only on the rows, so the bytes of the file do too.
+// rowSource yields the rows of one partition, sorted, in file order.
+type rowSource[R any] interface {
+	// more reports whether a row is left.
+	more() bool
+	// next decodes the next row into r and returns the encoded bytes it
+	// stands for (what maxBytes and maxBatchBytes count).
+	next(r *R) (int64, error)
+}
+
+// recordRows is the rowSource of a table whose records are its rows.
+type recordRows[T any] struct {
+	src   recCursor
+	codec *rowCodec[T]
+	has   bool
+}
+
+// newRecordRows reads src (not yet advanced) with codec.
+func newRecordRows[T any](src recCursor, codec *rowCodec[T]) (*recordRows[T], error) {
+	has, err := src.advance()
+	return &recordRows[T]{src: src, codec: codec, has: has}, err
+}
+
+func (s *recordRows[T]) more() bool { return s.has }
+
+func (s *recordRows[T]) next(r *T) (int64, error) {
+	rec := s.src.record()
+	if err := s.codec.decodeRow(rec, r); err != nil {
+		return 0, err
+	}
+	var err error
+	s.has, err = s.src.advance()
+	return int64(len(rec)), err
+}
+
+// blockRows is the rowSource of a table buffered in blocks of rows (one
+// record per exchange: headerBlock): each record is expanded into its
+// rows, which may go to two files when a file is cut inside a block.
+type blockRows[B, R any] struct {
+	src     recCursor
+	codec   *rowCodec[B]
+	expand  func(*B, []R) []R
+	has     bool
+	block   B
+	pending []R
+	i       int
+	perRow  int64 // the block's encoded bytes spread over its rows
+}
+
+// newBlockRows reads src (not yet advanced) with codec and expand.
+func newBlockRows[B, R any](src recCursor, codec *rowCodec[B], expand func(*B, []R) []R) (*blockRows[B, R], error) {
+	has, err := src.advance()
+	return &blockRows[B, R]{src: src, codec: codec, expand: expand, has: has}, err
+}
+
+func (s *blockRows[B, R]) more() bool { return s.i < len(s.pending) || s.has }
+
+func (s *blockRows[B, R]) next(r *R) (int64, error) {
+	for s.i == len(s.pending) {
+		rec := s.src.record()
+		if err := s.codec.decodeRow(rec, &s.block); err != nil {
+			return 0, err
+		}
+		clear(s.pending)
+		s.pending, s.i = s.expand(&s.block, s.pending[:0]), 0
+		s.perRow = int64(len(rec)) / int64(max(len(s.pending), 1))
+		var err error
+		if s.has, err = s.src.advance(); err != nil {
+			return 0, err
+		}
+		if len(s.pending) == 0 && !s.has {
+			return 0, errors.New("row block without rows at the end of a partition")
+		}
+	}
+	*r = s.pending[s.i]
+	s.i++
+	return s.perRow, nil
+}
+
+// writeFactFile writes rows of src to one Parquet file until limits cut it
+// or src ends (src.more() must be true) and returns how many it wrote. Rows
+// go to the writer in batches of writeBatch rows (fewer when maxBatchBytes
+// is reached): the batching depends only on the rows, so the bytes of the
+// file do too.
 //
 // The work is split in two stages that overlap: this goroutine merges the
 // sorted runs and decodes batches of rows, a second one hands them to the
@@ -46,12 +125,12 @@ type fileLimits struct {
 // biggest table (http_header) would otherwise keep one core busy while
 // the other waits. At most fileBatchesInFlight batches exist at a time,
 // so the memory this costs is bounded by that many maxBatchBytes.
-func writeFactFile[T any](w io.Writer, src recCursor, codec *rowCodec[T], lim fileLimits) (more bool, err error) {
-	pw := newFactWriter[T](w)
-	full := make(chan []T, fileBatchesInFlight-2)
-	free := make(chan []T, fileBatchesInFlight)
+func writeFactFile[R any](w io.Writer, src rowSource[R], lim fileLimits) (rows int64, err error) {
+	pw := newFactWriter[R](w)
+	full := make(chan []R, fileBatchesInFlight-2)
+	free := make(chan []R, fileBatchesInFlight)
 	for range fileBatchesInFlight {
-		free <- make([]T, 0, writeBatch)
+		free <- make([]R, 0, writeBatch)
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -69,35 +148,29 @@ func writeFactFile[T any](w io.Writer, src recCursor, codec *rowCodec[T], lim fi
 		done <- werr
 	}()
 	// finish stops the writer stage and returns the first error.
-	finish := func(err error) (bool, error) {
+	finish := func(err error) (int64, error) {
 		close(full)
 		if werr := <-done; err == nil {
 			err = werr
 		}
-		return more && err == nil, err
+		return rows, err
 	}
 
 	batch := <-free
 	var batchBytes, fileBytes int64
-	rows := 0
-	more = true
-	for more && rows < lim.maxRows && (lim.maxBytes <= 0 || fileBytes < lim.maxBytes) {
-		rec := src.record()
+	for src.more() && rows < int64(lim.maxRows) && (lim.maxBytes <= 0 || fileBytes < lim.maxBytes) {
 		batch = batch[:len(batch)+1]
-		if err := codec.decodeRow(rec, &batch[len(batch)-1]); err != nil {
+		n, err := src.next(&batch[len(batch)-1])
+		if err != nil {
 			full <- batch
 			return finish(err)
 		}
 		rows++
-		batchBytes += int64(len(rec))
-		fileBytes += int64(len(rec))
+		batchBytes += n
+		fileBytes += n
 		if len(batch) == writeBatch || batchBytes >= maxBatchBytes {
 			full <- batch
 			batch, batchBytes = <-free, 0
-		}
-		if more, err = src.advance(); err != nil {
-			full <- batch
-			return finish(err)
 		}
 	}
 	if len(batch) > 0 {

@@ -157,9 +157,12 @@ func (p *Privacy) redact(fact *schema.FactHTTPExchange, d *detailRows) {
 		return
 	}
 	for i := range d.headers {
-		h := &d.headers[i]
-		if secretHeaders[h.NameLower] {
-			h.Value, h.ValueRaw = p.headerValue(h.NameLower, h.Value), nil
+		hb := &d.headers[i]
+		for j := range hb.Values {
+			if lower := hb.nameLower(j); secretHeaders[lower] {
+				v, _ := text(hb.Values[j])
+				hb.Values[j] = p.headerValue(lower, v)
+			}
 		}
 	}
 	bodySecret := false

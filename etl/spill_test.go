@@ -47,6 +47,26 @@ func testExchanges(n int) []testExchange {
 	return out
 }
 
+// block is the exchange's rows as the warehouse buffers them (the test
+// rows are made in block order: request lines, then response lines, the
+// trailers of each last).
+func (ex testExchange) block() headerBlock {
+	b := headerBlock{ExchangeID: ex[0].ExchangeID, ConnectionID: ex[0].ConnectionID, DateKey: ex[0].DateKey, RequestTS: ex[0].RequestTS}
+	for _, r := range ex {
+		b.Names, b.Values = append(b.Names, r.Name), append(b.Values, r.Value)
+		switch {
+		case r.Direction == "request":
+			b.Request++
+			if r.IsTrailer {
+				b.ReqTrailers++
+			}
+		case r.IsTrailer:
+			b.RespTrailers++
+		}
+	}
+	return b
+}
+
 // headerTable returns an http_header table under a budget of limit bytes,
 // cutting files every maxRows rows and merging at most fanIn runs at once.
 func headerTable(root string, limit int64, maxRows, fanIn int) (*factTable[schema.HTTPHeader], *memBudget) {
@@ -220,10 +240,9 @@ func TestSpillRunsRemovedAfterCrash(t *testing.T) {
 	fill := func(w *Warehouse) {
 		w.SetMemoryBudget(16 << 10)
 		for _, ex := range testExchanges(200) {
-			for _, r := range ex {
-				if err := w.headers.add(partitionOf(1, timeOfMicros(r.RequestTS)), &r); err != nil {
-					t.Fatal(err)
-				}
+			b := ex.block()
+			if err := w.headers.add(partitionOf(1, timeOfMicros(b.RequestTS)), &b); err != nil {
+				t.Fatal(err)
 			}
 		}
 		if len(spills()) == 0 {

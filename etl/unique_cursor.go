@@ -49,17 +49,3 @@ func (u *uniqueCursor) advance() (bool, error) {
 func (u *uniqueCursor) key() recKey    { return u.k }
 func (u *uniqueCursor) record() []byte { return u.rec }
 func (u *uniqueCursor) close() error   { return u.src.close() }
-
-// countingCursor counts the records passed on.
-type countingCursor struct {
-	recCursor
-	n *int64
-}
-
-func (c *countingCursor) advance() (bool, error) {
-	ok, err := c.recCursor.advance()
-	if ok {
-		*c.n++
-	}
-	return ok, err
-}

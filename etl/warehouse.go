@@ -32,7 +32,7 @@ type Warehouse struct {
 	log       *slog.Logger
 	exchanges *factTable[schema.FactHTTPExchange]
 	conns     *factTable[schema.FactTCPConnection]
-	headers   *factTable[schema.HTTPHeader]
+	headers   *factTable[headerBlock] // http_header, one block per exchange
 	bodies    *factTable[schema.HTTPBody]
 	params    *factTable[schema.HTTPParam]
 	mem       *memBudget // bounds the rows the fact tables buffer (budget.go)
@@ -71,8 +71,8 @@ func OpenWarehouse(root string, log *slog.Logger) (*Warehouse, error) {
 			withTieBreak(func(r *schema.FactTCPConnection) int64 { return r.ConnectionID }),
 		// Detail rows sort like their exchange; the sort is stable, so
 		// the rows of one exchange keep their wire order.
-		headers: newFactTable(filepath.Join(root, "http_header"), func(r *schema.HTTPHeader) int64 { return r.RequestTS }).
-			withTieBreak(func(r *schema.HTTPHeader) int64 { return r.ExchangeID }),
+		headers: withRowBlocks(newFactTable(filepath.Join(root, "http_header"), func(b *headerBlock) int64 { return b.RequestTS }).
+			withTieBreak(func(b *headerBlock) int64 { return b.ExchangeID }), expandHeaderBlock),
 		bodies: newFactTable(filepath.Join(root, "http_body"), func(r *schema.HTTPBody) int64 { return r.RequestTS }).
 			withTieBreak(func(r *schema.HTTPBody) int64 { return r.ExchangeID }).withMaxFileBytes(maxBodyFileBytes),
 		params: newFactTable(filepath.Join(root, "http_param"), func(r *schema.HTTPParam) int64 { return r.RequestTS }).
