@@ -3,28 +3,11 @@ package etl
 import (
 	"errors"
 	"io"
-	"strconv"
-
-	"github.com/parquet-go/parquet-go"
-
-	"github.com/spanlake/spanlake/schema"
 )
 
 // maxBatchBytes bounds the encoded bytes of one batch handed to the
 // Parquet writer, so that a batch of large bodies stays small.
 const maxBatchBytes = 8 << 20
-
-// newFactWriter returns the Parquet writer of a fact table file: the
-// options of writeParquet (parquet_file.go), which the two must share.
-func newFactWriter[T any](w io.Writer) *parquet.GenericWriter[T] {
-	return parquet.NewGenericWriter[T](w,
-		parquet.Compression(&parquet.Zstd),
-		parquet.DataPageStatistics(true),
-		parquet.MaxRowsPerRowGroup(rowGroupRows),
-		parquet.CreatedBy("spanlake", strconv.Itoa(schema.Version), ""),
-		parquet.KeyValueMetadata("spanlake.schema_version", strconv.Itoa(schema.Version)),
-	)
-}
 
 // fileLimits say where a sorted partition is cut into files: after
 // maxRows rows, or once the rows' encoded bytes reach maxBytes (0: no
@@ -126,7 +109,7 @@ func (s *blockRows[B, R]) next(r *R) (int64, error) {
 // the other waits. At most fileBatchesInFlight batches exist at a time,
 // so the memory this costs is bounded by that many maxBatchBytes.
 func writeFactFile[R any](w io.Writer, src rowSource[R], lim fileLimits) (rows int64, err error) {
-	pw := newFactWriter[R](w)
+	pw := newParquetWriter[R](w)
 	full := make(chan []R, fileBatchesInFlight-2)
 	free := make(chan []R, fileBatchesInFlight)
 	for range fileBatchesInFlight {
