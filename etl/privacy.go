@@ -151,8 +151,10 @@ func (p *Privacy) query(q string) (string, bool) {
 	return strings.Join(parts, "&"), changed
 }
 
-// redact applies the policy to the rows of one exchange.
-func (p *Privacy) redact(fact *schema.FactHTTPExchange, d *detailRows) {
+// redactDetail applies the policy to the detail rows of one exchange. It
+// is safe for concurrent use (Warehouse.Prepare runs it on ingest's
+// shards).
+func (p *Privacy) redactDetail(d *detailRows) {
 	if p == nil || p.Keep {
 		return
 	}
@@ -181,6 +183,13 @@ func (p *Privacy) redact(fact *schema.FactHTTPExchange, d *detailRows) {
 				b.Body, b.SHA256, b.SHA256Decoded, b.Redacted = nil, "", "", true
 			}
 		}
+	}
+}
+
+// redactFact applies the policy to an exchange's fact row.
+func (p *Privacy) redactFact(fact *schema.FactHTTPExchange) {
+	if p == nil || p.Keep {
+		return
 	}
 	if fact.Query != "" {
 		if q, changed := p.query(fact.Query); changed {

@@ -17,7 +17,8 @@ func TestRedact(t *testing.T) {
 		params:  []schema.HTTPParam{{Source: "form", Name: "Password", Value: "hunter2", HasValue: true}, {Source: "form", Name: "user", Value: "bob", HasValue: true}},
 		bodies:  []schema.HTTPBody{{Direction: "request", Body: []byte("user=bob&Password=hunter2"), SHA256: "x"}},
 	}
-	p.redact(&fact, &d)
+	p.redactDetail(&d)
+	p.redactFact(&fact)
 	if want := "GET /login?user=bob&password=" + tok + "&x=1 HTTP/1.1"; fact.RequestLine != want {
 		t.Errorf("request line %q, want %q", fact.RequestLine, want)
 	}
@@ -40,7 +41,8 @@ func TestRedact(t *testing.T) {
 	// Keep: nothing changes.
 	keep := &Privacy{Keep: true}
 	f2 := schema.FactHTTPExchange{Query: "password=x", URI: "/?password=x"}
-	keep.redact(&f2, &detailRows{})
+	keep.redactDetail(&detailRows{})
+	keep.redactFact(&f2)
 	if f2.URI != "/?password=x" {
 		t.Error("Keep redacted")
 	}

@@ -28,6 +28,18 @@ type Sink interface {
 	SourceDone(src *SourceFile) error
 }
 
+// Preparer is a Sink that does part of its per-exchange work ahead, on the
+// goroutine that parsed the exchange (one of the shards when Workers > 1),
+// in parallel with the other shards and with the sink. Prepare must be
+// safe for concurrent use and depend on nothing but ex; what it returns
+// reaches ExchangePrepared with ex, in the order Exchange calls would have
+// come, so the sink's output is the same either way.
+type Preparer interface {
+	Sink
+	Prepare(ex *http1.Exchange) any
+	ExchangePrepared(ex *http1.Exchange, prep any, src *SourceFile) error
+}
+
 // Options configure a run.
 type Options struct {
 	Reassembly reassembly.Config

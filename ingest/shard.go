@@ -71,6 +71,7 @@ type fileMark struct {
 // most of the flow table a second time.
 type shardMsg struct {
 	ex    *http1.Exchange
+	prep  any // with ex: what the sink's Prepare made of it, if it is a Preparer
 	rec   *reassembly.ConnRecord
 	n     int // exchanges of rec's connection
 	src   *SourceFile
@@ -269,7 +270,13 @@ func (e *shardedEngine) collect() {
 			case m.ex != nil:
 				e.d.countExchange(m.ex)
 				if e.err == nil {
-					if err := e.d.sink.Exchange(m.ex, m.src); err != nil {
+					var err error
+					if p, ok := e.d.sink.(Preparer); ok && m.prep != nil {
+						err = p.ExchangePrepared(m.ex, m.prep, m.src)
+					} else {
+						err = e.d.sink.Exchange(m.ex, m.src)
+					}
+					if err != nil {
 						e.fail(fmt.Errorf("write exchange: %w", err))
 					}
 				}
@@ -366,7 +373,11 @@ func (s *shard) send(m shardMsg) {
 }
 
 func (s *shard) exchange(ex *http1.Exchange, src *SourceFile) {
-	s.send(shardMsg{ex: ex, src: src})
+	var prep any
+	if p, ok := s.e.d.sink.(Preparer); ok {
+		prep = p.Prepare(ex)
+	}
+	s.send(shardMsg{ex: ex, prep: prep, src: src})
 }
 
 func (s *shard) connection(rec *reassembly.ConnRecord, exchanges int, src *SourceFile) {
