@@ -121,7 +121,8 @@ func (w *Warehouse) SetPrivacy(p Privacy) { w.privacy = &p }
 
 // Exchange implements ingest.Sink.
 func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
-	return w.ExchangePrepared(ex, w.Prepare(ex), src)
+	prep, _ := w.Prepare(ex)
+	return w.ExchangePrepared(ex, prep, src)
 }
 
 // Prepare implements ingest.Preparer: the exchange's detail rows (header
@@ -130,10 +131,14 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 // parsed the exchange, in parallel with the other shards and the sink:
 // body decoding and the detail rows were a third of the sink's work, all
 // of it serial.
-func (w *Warehouse) Prepare(ex *http1.Exchange) any {
+func (w *Warehouse) Prepare(ex *http1.Exchange) (any, int) {
 	d := exchangeDetail(ex)
 	w.privacy.redactDetail(&d)
-	return &d
+	n := 0
+	for _, b := range d.bodies {
+		n += len(b.Body)
+	}
+	return &d, n
 }
 
 // ExchangePrepared implements ingest.Preparer; prep is what Prepare

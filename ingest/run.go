@@ -33,10 +33,12 @@ type Sink interface {
 // in parallel with the other shards and with the sink. Prepare must be
 // safe for concurrent use and depend on nothing but ex; what it returns
 // reaches ExchangePrepared with ex, in the order Exchange calls would have
-// come, so the sink's output is the same either way.
+// come, so the sink's output is the same either way. Prepare also says
+// how many bytes its result holds beyond ex (decoded bodies): a shard
+// hands its results on before they add up to maxShardPrepBytes.
 type Preparer interface {
 	Sink
-	Prepare(ex *http1.Exchange) any
+	Prepare(ex *http1.Exchange) (prep any, bytes int)
 	ExchangePrepared(ex *http1.Exchange, prep any, src *SourceFile) error
 }
 

@@ -101,6 +101,7 @@ type shard struct {
 	asm     *reassembly.Assembler
 	sources sourceIndex
 	msgs    []shardMsg
+	prepped int       // bytes the prepared exchanges in msgs hold (Preparer)
 	last    time.Time // latest capture time fed to asm
 	tick    reassembly.Packet
 	aborted *atomic.Bool
@@ -355,7 +356,7 @@ func (s *shard) flush() {
 		return
 	}
 	s.e.out <- s.msgs
-	s.msgs = make([]shardMsg, 0, min(cap(s.msgs), maxShardMsgs))
+	s.msgs, s.prepped = make([]shardMsg, 0, min(cap(s.msgs), maxShardMsgs)), 0
 }
 
 // maxShardMsgs bounds the messages a shard holds before sending them on. A
@@ -364,10 +365,16 @@ func (s *shard) flush() {
 // table, and holding them all would double the flow table's memory.
 const maxShardMsgs = 4096
 
+// maxShardPrepBytes bounds what a shard's prepared exchanges hold (bodies
+// decoded by the sink's Prepare) before they are sent on: a keep-alive
+// stream of small gzip bombs decodes each to the stored-body cap, and the
+// collector's queue holds shardQueue such sends per shard.
+const maxShardPrepBytes = 4 << 20
+
 // send queues m for the collector, sending the queue on when it is full.
 func (s *shard) send(m shardMsg) {
 	s.msgs = append(s.msgs, m)
-	if len(s.msgs) >= maxShardMsgs {
+	if len(s.msgs) >= maxShardMsgs || s.prepped >= maxShardPrepBytes {
 		s.flush()
 	}
 }
@@ -375,7 +382,9 @@ func (s *shard) send(m shardMsg) {
 func (s *shard) exchange(ex *http1.Exchange, src *SourceFile) {
 	var prep any
 	if p, ok := s.e.d.sink.(Preparer); ok {
-		prep = p.Prepare(ex)
+		var n int
+		prep, n = p.Prepare(ex)
+		s.prepped += n
 	}
 	s.send(shardMsg{ex: ex, prep: prep, src: src})
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,5 +216,71 @@ func TestWorkersSameOutput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// prepSink is a collectSink that is also a Preparer whose results each
+// hold prepBytes.
+type prepSink struct {
+	collectSink
+	prepBytes int
+	prepared  atomic.Int64
+}
+
+func (s *prepSink) Prepare(ex *http1.Exchange) (any, int) {
+	s.prepared.Add(1)
+	return ex.Depth, s.prepBytes
+}
+
+func (s *prepSink) ExchangePrepared(ex *http1.Exchange, prep any, src *SourceFile) error {
+	if prep.(int) != ex.Depth {
+		return fmt.Errorf("exchange %d got the preparation of %v", ex.Depth, prep)
+	}
+	return s.Exchange(ex, src)
+}
+
+// TestShardSendsPreparedBytesBounded: a shard sends its messages on once
+// the prepared exchanges among them hold maxShardPrepBytes, whatever their
+// count, so a stream of exchanges that each decode big (gzip bombs) cannot
+// pile up in a shard.
+func TestShardSendsPreparedBytesBounded(t *testing.T) {
+	sink := &prepSink{prepBytes: 1 << 20}
+	e := &shardedEngine{d: &driver{sink: sink}, out: make(chan []shardMsg, 100)}
+	s := &shard{e: e}
+	for i := range 10 {
+		s.exchange(&http1.Exchange{Depth: i + 1}, nil)
+	}
+	s.flush()
+	close(e.out)
+	var sizes []int
+	for msgs := range e.out {
+		sizes = append(sizes, len(msgs))
+	}
+	if want := []int{4, 4, 2}; !reflect.DeepEqual(sizes, want) {
+		t.Fatalf("sends of %v messages, want %v (4 MiB of prepared exchanges each)", sizes, want)
+	}
+}
+
+// TestPreparerSameOutput: a Preparer sink gets every exchange with its own
+// preparation, the same exchanges as a plain sink, with 1 and 3 workers.
+func TestPreparerSameOutput(t *testing.T) {
+	paths := []string{"../testdata/captures/nginx-basic.pcap"}
+	plain := &collectSink{}
+	if _, err := Run(context.Background(), paths, Options{Workers: 1}, plain); err != nil {
+		t.Fatal(err)
+	}
+	plain.sorted()
+	for _, workers := range []int{1, 3} {
+		got := &prepSink{prepBytes: 100}
+		if _, err := Run(context.Background(), paths, Options{Workers: workers}, got); err != nil {
+			t.Fatal(err)
+		}
+		got.sorted()
+		if workers > 1 && got.prepared.Load() != int64(len(got.exchanges)) {
+			t.Errorf("workers=%d: %d exchanges prepared, %d received", workers, got.prepared.Load(), len(got.exchanges))
+		}
+		if !reflect.DeepEqual(got.exchanges, plain.exchanges) {
+			t.Errorf("workers=%d: the Preparer sink got other exchanges than the plain one", workers)
+		}
 	}
 }
