@@ -41,6 +41,7 @@ type result struct {
 	workers    int
 	fileBytes  int64
 	wall       time.Duration // median
+	cpu        time.Duration // user+system time of the median run
 	rssMiB     float64       // highest of the runs
 	packets    uint64
 	exchanges  uint64
@@ -135,20 +136,21 @@ func run(bin string, largeMB, smallMB int, workersList string, runs int, dir str
 			if _, _, _, err := ingest(bin, path, wh, w); err != nil { // warm the page cache, untimed
 				return err
 			}
-			var walls []time.Duration
+			var timed []runTimes
 			var rss float64
 			var sum summary
 			for range runs {
-				wall, maxrss, s, err := ingest(bin, path, wh, w)
+				rt, maxrss, s, err := ingest(bin, path, wh, w)
 				if err != nil {
 					return err
 				}
-				walls = append(walls, wall)
+				timed = append(timed, rt)
 				rss = max(rss, maxrss)
 				sum = s
 			}
-			sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-			r := result{shape: sh.shape, workers: w, fileBytes: st.Bytes, wall: walls[len(walls)/2], rssMiB: rss,
+			sort.Slice(timed, func(i, j int) bool { return timed[i].wall < timed[j].wall })
+			med := timed[len(timed)/2]
+			r := result{shape: sh.shape, workers: w, fileBytes: st.Bytes, wall: med.wall, cpu: med.cpu, rssMiB: rss,
 				packets: sum.Packets, exchanges: sum.Exchanges}
 			if ref == 0 {
 				ref, refWH = r.wall, wh
@@ -162,11 +164,14 @@ func run(bin string, largeMB, smallMB int, workersList string, runs int, dir str
 		others(path, st.Bytes, ref)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "shape\tworkers\tMB\twall s\tMB/s\tpackets/s\texchanges/s\tpeak RSS MiB\tspeedup\twarehouse\t")
+	// Per CPU-second: what one core does, whatever the number of cores
+	// the run could use (user+system time of the process, all threads).
+	fmt.Fprintln(tw, "shape\tworkers\tMB\twall s\tCPU s\tMB/s\tpackets/s\texchanges/s\tMB/CPU-s\texchanges/CPU-s\tpeak RSS MiB\tspeedup\twarehouse\t")
 	for _, r := range results {
-		s := r.wall.Seconds()
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.2fx\t%s\t\n", r.shape, r.workers, float64(r.fileBytes)/1e6, s,
-			float64(r.fileBytes)/1e6/s, float64(r.packets)/s, float64(r.exchanges)/s, r.rssMiB, r.speedupRef.Seconds()/s, r.identical)
+		s, c := r.wall.Seconds(), r.cpu.Seconds()
+		mb := float64(r.fileBytes) / 1e6
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.2fx\t%s\t\n", r.shape, r.workers, mb, s, c,
+			mb/s, float64(r.packets)/s, float64(r.exchanges)/s, mb/c, float64(r.exchanges)/c, r.rssMiB, r.speedupRef.Seconds()/s, r.identical)
 	}
 	return tw.Flush()
 }
@@ -211,11 +216,14 @@ func synthChild(arg string) error {
 	return json.NewEncoder(os.Stdout).Encode(st)
 }
 
-// ingest runs `spanlake ingest` into a fresh warehouse and returns its wall
-// time, peak RSS and summary.
-func ingest(bin, capture, wh string, workers int) (time.Duration, float64, summary, error) {
+// runTimes are the wall time and the CPU time (user+system) of one run.
+type runTimes struct{ wall, cpu time.Duration }
+
+// ingest runs `spanlake ingest` into a fresh warehouse and returns its
+// times, peak RSS and summary.
+func ingest(bin, capture, wh string, workers int) (runTimes, float64, summary, error) {
 	if err := os.RemoveAll(wh); err != nil {
-		return 0, 0, summary{}, err
+		return runTimes{}, 0, summary{}, err
 	}
 	// All runs share one state directory beside the warehouses: it holds
 	// the key of the keyed hashes (privacy), which must be the same for
@@ -228,17 +236,18 @@ func ingest(bin, capture, wh string, workers int) (time.Duration, float64, summa
 	err := cmd.Run()
 	wall := time.Since(t0)
 	if err != nil {
-		return 0, 0, summary{}, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, errb.String())
+		return runTimes{}, 0, summary{}, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, errb.String())
 	}
 	var s summary
 	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
-		return 0, 0, summary{}, fmt.Errorf("cannot read the --json summary: %w", err)
+		return runTimes{}, 0, summary{}, fmt.Errorf("cannot read the --json summary: %w", err)
 	}
 	var rss float64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = float64(ru.Maxrss) / 1024 // Linux reports KiB
 	}
-	return wall, rss, s, nil
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return runTimes{wall: wall, cpu: cpu}, rss, s, nil
 }
 
 // sameTree compares two warehouses file by file (the run state excluded).
