@@ -9,6 +9,13 @@
 // parser (sub-package http1). What comes out — exchanges, connection records,
 // per-file statistics — goes to a Sink; ingest knows nothing of Parquet.
 //
+// Goroutines: one reads and decodes; with Workers > 1, connections are
+// sharded by a hash of their endpoints over that many goroutines that
+// reassemble and parse (shard.go), and one collector calls the Sink in a
+// fixed order, so the Sink's output does not depend on Workers. A Sink that
+// is also a Preparer has the part of its per-exchange work that depends on
+// the exchange alone done on the shards, in parallel.
+//
 // Failure classes are kept apart (see ../shared/design/style.md): damage in a
 // capture file is an operational error reported with the file name and byte
 // offset, after the packets before the damage have been processed; anomalies
