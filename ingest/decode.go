@@ -125,13 +125,17 @@ func firstLayer(link layers.LinkType, data []byte) gopacket.LayerType {
 }
 
 // linkPayload returns the function that unwraps a link type gopacket has
-// no layer for (NFLOG, Cisco HDLC), or nil.
+// no DecodingLayer for (NFLOG, Cisco HDLC, PPP), or nil.
 func linkPayload(link layers.LinkType) func([]byte) (verdict, hop) {
 	switch link {
 	case linkTypeNFLOG:
 		return nflogPayload
 	case linkTypeCHDLC:
 		return chdlcPayload
+	case layers.LinkTypePPP:
+		return pppInner
+	case linkTypePPPSerial:
+		return pppSerialPayload
 	}
 	return nil
 }

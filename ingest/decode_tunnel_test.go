@@ -73,6 +73,10 @@ func tunnelFrames(t testing.TB) []struct {
 		{"nflog ipv6 big-endian tlvs", linkTypeNFLOG, true, false, nflogRecord(10, binary.BigEndian, in6)},
 		{"cisco hdlc ipv4", linkTypeCHDLC, false, false, cat([]byte{0x0f, 0, 0x08, 0}, in4)},
 		{"cisco hdlc broadcast ipv6", linkTypeCHDLC, true, false, cat([]byte{0x8f, 0, 0x86, 0xdd}, in6)},
+		{"ppp link ipv4", layers.LinkTypePPP, false, false, cat([]byte{0xff, 0x03, 0x00, 0x21}, in4)},
+		{"ppp link ipv6, no address/control", layers.LinkTypePPP, true, false, cat([]byte{0x00, 0x57}, in6)},
+		{"ppp serial (hdlc framing) ipv4", linkTypePPPSerial, false, false, cat([]byte{0xff, 0x03, 0x00, 0x21}, in4)},
+		{"ppp serial carrying cisco hdlc", linkTypePPPSerial, false, false, cat([]byte{0x0f, 0, 0x08, 0}, in4)},
 		{"vxlan in gre in ipv6", layers.LinkTypeEthernet, false, true, overIP6(t, layers.IPProtocolGRE, &layers.GRE{Protocol: layers.EthernetTypeIPv4},
 			P(udp4Packet(t, 1, 4789, cat([]byte{8, 0, 0, 0, 0, 0, 1, 0}, eth4))))},
 		{"teredo in gtp in ipip", layers.LinkTypeEthernet, true, true, overIP4(t, layers.IPProtocolIPv4,
@@ -192,6 +196,7 @@ func TestDecodeTunnelMalformed(t *testing.T) {
 		{"cisco hdlc slarp", linkTypeCHDLC, []byte{0x8f, 0, 0x80, 0x35, 0, 0, 0, 2}, 1, 0, 0, 0},
 		{"cisco hdlc bad address", linkTypeCHDLC, cat([]byte{0xff, 3, 0x08, 0}, in4), 0, 1, 0, 0},
 		{"cisco hdlc header only", linkTypeCHDLC, []byte{0x0f, 0}, 0, 1, 0, 0},
+		{"ppp link lcp", layers.LinkTypePPP, []byte{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4}, 1, 0, 0, 0},
 		{"nflog bridge family", linkTypeNFLOG, nflogRecord(7, binary.LittleEndian, eth4), 1, 0, 0, 0},
 	}
 	for _, c := range cases {
