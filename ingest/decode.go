@@ -125,7 +125,7 @@ func firstLayer(link layers.LinkType, data []byte) gopacket.LayerType {
 }
 
 // linkPayload returns the function that unwraps a link type gopacket has
-// no DecodingLayer for (NFLOG, Cisco HDLC, PPP), or nil.
+// no DecodingLayer for (NFLOG, Cisco HDLC, PPP, 802.11), or nil.
 func linkPayload(link layers.LinkType) func([]byte) (verdict, hop) {
 	switch link {
 	case linkTypeNFLOG:
@@ -136,6 +136,10 @@ func linkPayload(link layers.LinkType) func([]byte) (verdict, hop) {
 		return pppInner
 	case linkTypePPPSerial:
 		return pppSerialPayload
+	case linkTypeIEEE80211:
+		return dot11Payload
+	case linkTypeIEEE80211Radiotap:
+		return radiotapPayload
 	}
 	return nil
 }

@@ -149,3 +149,30 @@ func checkBuckets(t testing.TB, s DecodeStats) {
 		t.Fatalf("%d packets counted %d times: %+v", s.Packets, n, s)
 	}
 }
+
+// 802.11 test frames: an LLC/SNAP header for IPv4 and IPv6, a data frame
+// header with frame control fc0 (type and subtype) and flags fc1 (four
+// addresses when to and from DS are both set), and a radiotap header with
+// the Flags field (and a TSFT before it).
+var (
+	snapIPv4 = []byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}
+	snapIPv6 = []byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x86, 0xdd}
+)
+
+func dot11Header(fc0, fc1 byte) []byte {
+	n := 24
+	if fc1&0x03 == 0x03 {
+		n += 6
+	}
+	h := make([]byte, n)
+	h[0], h[1] = fc0, fc1
+	return h
+}
+
+func radiotap(tsft bool, flags byte) []byte {
+	if tsft {
+		h := []byte{0, 0, 17, 0, 0x03, 0, 0, 0}
+		return append(append(h, make([]byte, 8)...), flags)
+	}
+	return []byte{0, 0, 9, 0, 0x02, 0, 0, 0, flags}
+}

@@ -77,6 +77,10 @@ func tunnelFrames(t testing.TB) []struct {
 		{"ppp link ipv6, no address/control", layers.LinkTypePPP, true, false, cat([]byte{0x00, 0x57}, in6)},
 		{"ppp serial (hdlc framing) ipv4", linkTypePPPSerial, false, false, cat([]byte{0xff, 0x03, 0x00, 0x21}, in4)},
 		{"ppp serial carrying cisco hdlc", linkTypePPPSerial, false, false, cat([]byte{0x0f, 0, 0x08, 0}, in4)},
+		{"802.11 data", linkTypeIEEE80211, false, false, cat(dot11Header(0x08, 0x01), snapIPv4, in4)},
+		{"802.11 qos data, four addresses, ipv6", linkTypeIEEE80211, true, false, cat(dot11Header(0x88, 0x03), []byte{0, 0}, snapIPv6, in6)},
+		{"radiotap, fcs", linkTypeIEEE80211Radiotap, false, false, cat(radiotap(false, 0x10), dot11Header(0x88, 0x02), []byte{0, 0}, snapIPv4, in4, []byte{1, 2, 3, 4})},
+		{"radiotap, tsft, no fcs", linkTypeIEEE80211Radiotap, false, false, cat(radiotap(true, 0), dot11Header(0x08, 0x01), snapIPv4, in4)},
 		{"vxlan in gre in ipv6", layers.LinkTypeEthernet, false, true, overIP6(t, layers.IPProtocolGRE, &layers.GRE{Protocol: layers.EthernetTypeIPv4},
 			P(udp4Packet(t, 1, 4789, cat([]byte{8, 0, 0, 0, 0, 0, 1, 0}, eth4))))},
 		{"teredo in gtp in ipip", layers.LinkTypeEthernet, true, true, overIP4(t, layers.IPProtocolIPv4,
@@ -197,6 +201,12 @@ func TestDecodeTunnelMalformed(t *testing.T) {
 		{"cisco hdlc bad address", linkTypeCHDLC, cat([]byte{0xff, 3, 0x08, 0}, in4), 0, 1, 0, 0},
 		{"cisco hdlc header only", linkTypeCHDLC, []byte{0x0f, 0}, 0, 1, 0, 0},
 		{"ppp link lcp", layers.LinkTypePPP, []byte{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4}, 1, 0, 0, 0},
+		{"802.11 protected", linkTypeIEEE80211, cat(dot11Header(0x08, 0x41), snapIPv4, in4), 1, 0, 0, 0},
+		{"802.11 beacon", linkTypeIEEE80211, cat([]byte{0x80, 0}, make([]byte, 40)), 1, 0, 0, 0},
+		{"802.11 null data", linkTypeIEEE80211, dot11Header(0x48, 0x01), 1, 0, 0, 0},
+		{"802.11 a-msdu", linkTypeIEEE80211, cat(dot11Header(0x88, 0x01), []byte{0x80, 0}, snapIPv4, in4), 1, 0, 0, 0},
+		{"802.11 truncated", linkTypeIEEE80211, dot11Header(0x08, 0x01)[:20], 0, 1, 0, 0},
+		{"radiotap length past the end", linkTypeIEEE80211Radiotap, []byte{0, 0, 200, 0, 2, 0, 0, 0, 0x10}, 0, 1, 0, 0},
 		{"nflog bridge family", linkTypeNFLOG, nflogRecord(7, binary.LittleEndian, eth4), 1, 0, 0, 0},
 	}
 	for _, c := range cases {

@@ -56,7 +56,8 @@ func FuzzDecoder(f *testing.F) {
 		f.Add(frame(f, s), uint8(0))
 	}
 	links := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeNull,
-		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkType(147), linkTypeNFLOG}
+		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkType(147), linkTypeNFLOG,
+		linkTypeCHDLC, layers.LinkTypePPP, linkTypePPPSerial, linkTypeIEEE80211, linkTypeIEEE80211Radiotap}
 	// Seeds: every tunnel and encapsulation the decoder peels.
 	for _, c := range tunnelFrames(f) {
 		for i, l := range links {
