@@ -27,17 +27,11 @@ func pppSerialPayload(b []byte) (verdict, hop) {
 // chdlcPayload finds the packet inside a Cisco HDLC frame
 // (https://www.tcpdump.org/linktypes/LINKTYPE_C_HDLC.html): an address byte
 // (0x0F unicast, 0x8F broadcast), a control byte (0), then an Ethernet type
-// and the packet. IPv4 and IPv6 are decoded; anything else (SLARP
-// keepalives, CDP) is NonTCP.
+// and the packet, decoded as after any EtherType (IPv4, IPv6, MPLS);
+// anything else (SLARP keepalives, CDP) is NonTCP.
 func chdlcPayload(b []byte) (verdict, hop) {
 	if len(b) < 4 || b[0]&0x7f != 0x0f || b[1] != 0 {
 		return vMalformed, hop{}
 	}
-	switch layers.EthernetType(binary.BigEndian.Uint16(b[2:4])) {
-	case layers.EthernetTypeIPv4:
-		return vContinue, hop{first: layers.LayerTypeIPv4, data: b[4:]}
-	case layers.EthernetTypeIPv6:
-		return vContinue, hop{first: layers.LayerTypeIPv6, data: b[4:]}
-	}
-	return vNonTCP, hop{}
+	return etherTypeInner(layers.EthernetType(binary.BigEndian.Uint16(b[2:4])), b[4:])
 }

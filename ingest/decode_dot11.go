@@ -55,8 +55,8 @@ func radiotapPayload(b []byte) (verdict, hop) {
 	return dot11Frame(b[n:], fcs)
 }
 
-// dot11Frame unwraps an 802.11 data frame carrying LLC/SNAP-framed IPv4 or
-// IPv6.
+// dot11Frame unwraps an 802.11 data frame carrying an LLC/SNAP-framed
+// packet.
 func dot11Frame(b []byte, fcs bool) (verdict, hop) {
 	if fcs {
 		if len(b) < 4 {
@@ -96,11 +96,5 @@ func dot11Frame(b []byte, fcs bool) (verdict, hop) {
 	if llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03 {
 		return vNonTCP, hop{}
 	}
-	switch layers.EthernetType(binary.BigEndian.Uint16(llc[6:8])) {
-	case layers.EthernetTypeIPv4:
-		return vContinue, hop{first: layers.LayerTypeIPv4, data: llc[8:]}
-	case layers.EthernetTypeIPv6:
-		return vContinue, hop{first: layers.LayerTypeIPv6, data: llc[8:]}
-	}
-	return vNonTCP, hop{}
+	return etherTypeInner(layers.EthernetType(binary.BigEndian.Uint16(llc[6:8])), llc[8:])
 }
