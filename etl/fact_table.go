@@ -51,17 +51,16 @@ type factTable[T any] struct {
 	output func(src recCursor) (fileSource, error)
 }
 
-// fileSource writes a partition's rows as files, one call per file.
+// fileSource writes a partition's rows as files (writeFiles).
 type fileSource interface {
-	more() bool
-	writeFile(w io.Writer, lim fileLimits) (rows int64, err error)
+	writeFiles(lim fileLimits, newFile func(write func(io.Writer) error) <-chan error) (rows int64, err error)
 }
 
 // rowFiles is the fileSource of a rowSource.
 type rowFiles[R any] struct{ rowSource[R] }
 
-func (f rowFiles[R]) writeFile(w io.Writer, lim fileLimits) (int64, error) {
-	return writeFactFile[R](w, f.rowSource, lim)
+func (f rowFiles[R]) writeFiles(lim fileLimits, newFile func(write func(io.Writer) error) <-chan error) (int64, error) {
+	return writeFiles[R](f.rowSource, lim, newFile)
 }
 
 // recordFiles writes records decoded by codec as they are.
@@ -227,17 +226,21 @@ func (t *factTable[T]) flush(p partition) (err error) {
 	if t.flat {
 		dir, rel = t.dir, ""
 	}
-	for out.more() {
+	var names []string
+	newFile := func(write func(io.Writer) error) <-chan error {
 		name := partFileName(p.source, t.next[p])
 		t.next[p]++
-		werr := t.files.write(dir, name, func(w io.Writer) error {
-			n, err := out.writeFile(w, t.limits)
-			t.rows += n
-			return err
-		})
-		if werr != nil {
-			return werr
-		}
+		names = append(names, name)
+		done := make(chan error, 1)
+		go func() { done <- t.files.write(dir, name, write) }()
+		return done
+	}
+	n, err := out.writeFiles(t.limits, newFile)
+	t.rows += n
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
 		t.written[filepath.Join(rel, name)] = true
 	}
 	t.drop(p)

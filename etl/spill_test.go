@@ -293,3 +293,40 @@ func TestSpillRunCorrupt(t *testing.T) {
 		t.Fatal("truncated spill run merged without error")
 	}
 }
+
+// TestFailedMergeKeepsEarlierFile: when the rows of a file cannot all be
+// read (a damaged spill run), the file is abandoned — an earlier version
+// of it (a capture ingested before) stays as it was, byte for byte.
+func TestFailedMergeKeepsEarlierFile(t *testing.T) {
+	root := t.TempDir()
+	exs := testExchanges(100)
+	order := make([]int, len(exs))
+	for i := range order {
+		order[i] = i
+	}
+	first, _ := headerTable(root, 1<<30, 500_000, 64)
+	ingestOrder(t, first, exs, order)
+	if err := first.flushAll(); err != nil {
+		t.Fatal(err)
+	}
+	before := readTree(t, filepath.Join(root, "http_header"))
+
+	again, _ := headerTable(root, 8<<10, 500_000, 64)
+	ingestOrder(t, again, exs, order)
+	for _, rs := range again.runs {
+		if err := os.Truncate(rs[len(rs)-1].path, rs[len(rs)-1].bytes-3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := again.flushAll(); err == nil {
+		t.Fatal("damaged spill runs merged without error")
+	}
+	after := readTree(t, filepath.Join(root, "http_header"))
+	for name := range after {
+		if strings.HasPrefix(filepath.Base(name), atomicfile.TempPrefix) {
+			t.Errorf("temporary file left: %s", name)
+			delete(after, name)
+		}
+	}
+	sameTrees(t, "after a failed rewrite", before, after)
+}
