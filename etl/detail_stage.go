@@ -12,13 +12,13 @@ import (
 //
 // Why: the sink runs on one goroutine (ingest hands it every exchange in
 // turn), and on keep-alive traffic with ~20 headers an exchange, encoding
-// and buffering the detail rows is about half of the sink's work (profile
-// in BENCHMARKS.md). The rows of one exchange are built on the sink's
-// goroutine (they decide the exchange's own anomalies and go through
-// privacy redaction with it), then handed over in batches; the detail
-// goroutine encodes and buffers them. The order in which the rows reach
-// each table is the sink's order, so the files are the same as when both
-// ran on one goroutine.
+// and buffering the detail rows was about half of the sink's work (profile
+// in BENCHMARKS.md). The rows of one exchange are built by Prepare (on the
+// ingest worker that parsed it, or on the sink's goroutine with one
+// worker: they decide the exchange's own anomalies and are redacted
+// there), then handed over in batches; the detail goroutine encodes and
+// buffers them. The order in which the rows reach each table is the sink's
+// order, so the files are the same as when both ran on one goroutine.
 //
 // The detail tables have a memory budget of their own (detailBudgetShare of
 // the warehouse's), since a budget spills the largest partition of its
@@ -33,7 +33,8 @@ const (
 )
 
 // detailBudgetShare is the detail tables' part of the memory budget, in
-// quarters: they hold most of a run's rows (one row per header).
+// quarters: they hold most of a run's rows (one row per header line, one
+// header block per exchange while buffered).
 const detailBudgetShare = 3
 
 // detailJob is the detail rows of one exchange and their partition.
