@@ -22,11 +22,15 @@ test-fast: ## unit and end-to-end tests without the DuckDB (cgo) tests
 race: ## the tests under the race detector (-short: the hostile captures and the million-flow tests are skipped)
 	$(GO) test -count=1 -race -short $(PKGS)
 
-lint: ## gofmt and go vet
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: ## gofmt, go vet and staticcheck (fetched by version through the Go module proxy; not a module dependency)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags duckdb $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+	$(GO) run $(STATICCHECK) -tags duckdb $(PKGS)
 
 fuzz: ## run every Fuzz target for FUZZTIME each (default 10s); see .ci/fuzz for the Go 1.26 deadline race
 	FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz

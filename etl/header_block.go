@@ -65,9 +65,6 @@ func newHeaderBlock(b detailBase, req, resp *http1.Message) (headerBlock, bool) 
 	return hb, true
 }
 
-// lines is how many header lines the block holds.
-func (hb *headerBlock) lines() int { return len(hb.Names) }
-
 // nameLower is the lower-case name of line i, as the row has it.
 func (hb *headerBlock) nameLower(i int) string {
 	name, _ := text(hb.Names[i])

@@ -91,10 +91,6 @@ func splitCapture(t *testing.T, path, dir string, n int) []string {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	type rec struct {
-		data []byte
-		ci   any
-	}
 	var bufs []bytes.Buffer
 	var ws []*pcapgo.Writer
 	for range n {

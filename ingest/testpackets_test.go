@@ -24,7 +24,6 @@ type testSegment struct {
 	syn, ackf, fin bool
 	payload        string
 	vlans          []uint16 // outermost first
-	ts             time.Time
 }
 
 // frame serialises seg as an Ethernet frame with gopacket's serializer.

@@ -47,12 +47,6 @@ S PA 5001 1013 "ok"
 `,
 }
 
-type connResult struct {
-	info    ConnInfo
-	streams [2]string
-	rec     string
-}
-
 func results(rs []*recorder) []string {
 	var out []string
 	for _, r := range rs {

@@ -254,10 +254,10 @@ func columnType(n parquet.Node) (colType, error) {
 			}
 		}
 	default:
-		return colType{}, fmt.Errorf("Parquet logical type %s is not mapped", lv)
+		return colType{}, fmt.Errorf("parquet logical type %s is not mapped", lv)
 	}
 	if lv != nil {
-		return colType{}, fmt.Errorf("Parquet logical type %s on %s is not mapped", lv, kind)
+		return colType{}, fmt.Errorf("parquet logical type %s on %s is not mapped", lv, kind)
 	}
 	switch kind {
 	case parquet.Boolean:
@@ -273,7 +273,7 @@ func columnType(n parquet.Node) (colType, error) {
 	case parquet.ByteArray:
 		return colType{kind: kBinary}, nil
 	}
-	return colType{}, fmt.Errorf("Parquet type %s is not mapped", kind)
+	return colType{}, fmt.Errorf("parquet type %s is not mapped", kind)
 }
 
 // ddlDialect writes the statements of one engine.

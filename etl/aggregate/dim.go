@@ -121,6 +121,3 @@ func (s dimSet) String() string {
 	}
 	return strings.Join(names, ",")
 }
-
-// uaDims are the dimensions derived from the User-Agent.
-var uaDims = setOf([]Dim{DimUserAgentFamily, DimOS, DimDevice, DimIsBot})

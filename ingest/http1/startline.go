@@ -151,7 +151,7 @@ func parseRequestLine(line []byte, strict bool) (requestLine, bool) {
 	rl.methodEnd = sp
 	rest := sp + 1
 	last := bytes.LastIndexByte(line, ' ')
-	end := len(line)
+	var end int
 	if last >= rest && isHTTP1Version(line[last+1:]) {
 		rl.versionStart, rl.versionEnd = last+1, len(line)
 		end = last
@@ -206,7 +206,7 @@ func (rl *requestLine) lenientTail(line []byte, rest int) bool {
 	}
 	method := line[:rl.methodEnd]
 	if string(method) != "GET" {
-		if len(method) < 3 || bytes.IndexAny(line[t:e], " \t") >= 0 {
+		if len(method) < 3 || bytes.ContainsAny(line[t:e], " \t") {
 			return false
 		}
 		_, known := methodString(method)

@@ -138,7 +138,6 @@ type conn struct {
 	left           int    // exchanges still to do
 	msg            []byte // message being sent
 	off            int
-	fromClient     bool
 	segs           int // segments of the current response, for delayed ACKs
 }
 
