@@ -198,3 +198,19 @@ func TestShuffledCapturesSameStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestSuricataLuaStreamExact: suricata-verify's lua-output-streaming test
+// expects, byte for byte, the server-to-client stream of a 177 KB PDF
+// download (suricata-update-pdf.pcap): our reassembly must give exactly
+// those bytes.
+func TestSuricataLuaStreamExact(t *testing.T) {
+	pcap := corpusFile(t, "suricata-verify/tests/filestore-v2.1-forced/suricata-update-pdf.pcap")
+	want, err := os.ReadFile(corpusFile(t, "suricata-verify/tests/lua-output-streaming/expected/6-172.16.1.68-162.209.114.75-58384-80"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := reassembleFile(t, pcap)["162.209.114.075.00080-172.016.001.068.58384"]
+	if !bytes.Equal(got, want) {
+		t.Fatalf("server-to-client stream: %d bytes (md5 %x), Suricata expects %d bytes (md5 %x)", len(got), md5.Sum(got), len(want), md5.Sum(want))
+	}
+}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -278,3 +282,32 @@ var suricataKnownMisses = map[string]string{
 // but numbered differently.
 const suricataConnectTxID = "the GET through the CONNECT tunnel is found, but Suricata restarts its transaction ids after " +
 	"a CONNECT (tx_id 0) while spanlake's trans_depth goes on (2) on the same connection"
+
+// TestSuricataLuaHTTPBodyExact: suricata-verify's lua-output-streaming test
+// expects, byte for byte, the HTTP response body of a 177 KB PDF download:
+// http_body must hold exactly those bytes, and their SHA-256.
+func TestSuricataLuaHTTPBodyExact(t *testing.T) {
+	root := publicCorpusRoot(t)
+	want, err := os.ReadFile(filepath.Join(root, "suricata-verify/tests/lua-output-streaming/expected/http-6-172.16.1.68-162.209.114.75-58384-80"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := t.TempDir()
+	ingestCorpusCapture(t, wh, filepath.Join(root, "suricata-verify/tests/filestore-v2.1-forced/suricata-update-pdf.pcap"),
+		"--response-body-limit", "1048576")
+	var found bool
+	for _, b := range readTable[schema.HTTPBody](t, wh, "http_body") {
+		if b.Direction != "response" {
+			continue
+		}
+		found = true
+		sum := sha256.Sum256(want)
+		if !bytes.Equal(b.Body, want) || b.SHA256 != hex.EncodeToString(sum[:]) || b.Truncated {
+			t.Errorf("response body: %d bytes, sha256 %s, truncated %v; Suricata expects %d bytes, sha256 %x",
+				len(b.Body), b.SHA256, b.Truncated, len(want), sum)
+		}
+	}
+	if !found {
+		t.Fatal("no response body stored")
+	}
+}
