@@ -125,6 +125,9 @@ func (a *Assembler) create(k connKey, p *Packet, first time.Time) *conn {
 	}
 	info.ID = connID(info.Client, info.Server, info.FirstSeen)
 	c := &conn{a: a, key: k, bufIdx: -1, lastSeen: p.Timestamp}
+	if p.Src != info.Client {
+		c.addHistory(histFlipped)
+	}
 	c.rec.Info = info
 	c.h = a.factory(&c.rec.Info)
 	a.conns[k] = c

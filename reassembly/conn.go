@@ -21,10 +21,11 @@ type conn struct {
 	rstSeen  bool
 	closed   bool
 
-	hist      [histLetters * 2]byte
+	hist      [maxHistory]byte
 	histN     int
 	histMask  uint32
-	anomalies uint16 // bit per anomaly code already recorded
+	histScale [histScaled][2]histCounter // T, W, G: repeated at 1, 10, 100... (zeek.go)
+	anomalies uint16                     // bit per anomaly code already recorded
 
 	cur    ackInfo // ACK of the packet being processed (gate.go)
 	curLen int     // its payload length

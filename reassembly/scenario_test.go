@@ -76,13 +76,17 @@ C PA 1001 5001 "GET /"
 			}
 		},
 	},
+	// History: Zeek marks T (t) for any payload starting below the highest
+	// byte seen so far — a retransmission, but also a late segment that
+	// fills a hole — so the reordering cases below end in T even though
+	// their Retransmissions counter stays 0.
 	{
 		name: "keep-alive probe captured before the data it repeats",
 		script: handshake + `
 C PA 1004 5001 "\x00"
 C PA 1001 5001 "abcd"
 `,
-		conns: []wantConn{{client: "abcd", state: "S1", history: "ShAD", close: "end_of_input"}},
+		conns: []wantConn{{client: "abcd", state: "S1", history: "ShADT", close: "end_of_input"}},
 		check: func(t *testing.T, st Stats, c []*recorder) {
 			if r := c[0].rec; r.ConflictingOverlaps[0] != 0 || r.KeepAlives[0] != 1 {
 				t.Errorf("conflicts %v keep-alives %v", r.ConflictingOverlaps, r.KeepAlives)
@@ -121,7 +125,7 @@ expect C ""
 C PA 1001 5001 "abc"
 expect C "abcdefghi"
 `,
-		conns: []wantConn{{client: "abcdefghi", state: "S1", history: "ShAD", close: "end_of_input"}},
+		conns: []wantConn{{client: "abcdefghi", state: "S1", history: "ShADT", close: "end_of_input"}},
 		check: func(t *testing.T, st Stats, c []*recorder) {
 			if got := c[0].rec.OutOfOrder[0]; got != 2 {
 				t.Errorf("OutOfOrder = %d, want 2", got)
@@ -187,7 +191,7 @@ C PA 1010 5001 "jkl"
 C PA 1008 5001 "hijklm"
 C PA 1007 5001 "g"
 `,
-		conns: []wantConn{{client: "abcdefghijklm", state: "S1", history: "ShAD", close: "end_of_input"}},
+		conns: []wantConn{{client: "abcdefghijklm", state: "S1", history: "ShADT", close: "end_of_input"}},
 		check: func(t *testing.T, st Stats, c []*recorder) {
 			want := []string{"0 data 3", "0 data 3", "0 data 1", "0 data 2", "0 data 3", "0 data 1"}
 			if !slices.Equal(c[0].events, want) {
@@ -239,7 +243,7 @@ C PA 4294967291 5001 "abcdefgh"
 C PA 6 5001 "lmn"
 S A 5001 9
 `,
-		conns: []wantConn{{client: "abcdefghijklmn", state: "S1", history: "ShDa", close: "end_of_input"}},
+		conns: []wantConn{{client: "abcdefghijklmn", state: "S1", history: "ShDTa", close: "end_of_input"}},
 	},
 	{
 		name: "mid-stream pickup: well-known port is the server",
@@ -247,7 +251,7 @@ S A 5001 9
 S PA 7000 2000 "HTTP/1.1 200"
 C PA 2000 7012 "GET"
 `,
-		conns: []wantConn{{client: "GET", server: "HTTP/1.1 200", state: "OTH", history: "dD", close: "end_of_input"}},
+		conns: []wantConn{{client: "GET", server: "HTTP/1.1 200", state: "OTH", history: "^dD", close: "end_of_input"}},
 		check: func(t *testing.T, st Stats, c []*recorder) {
 			if i := c[0].info; i.HandshakeSeen || i.Server != addrS || i.Client != addrC {
 				t.Errorf("info = %+v", i)
@@ -260,7 +264,7 @@ C PA 2000 7012 "GET"
 C FPA 1001 5001 "abc"
 C PA 1004 5001 "def"
 `,
-		conns: []wantConn{{client: "abcdef", state: "S2", history: "ShAFD", close: "end_of_input", anomalies: []string{"data_after_fin"}}},
+		conns: []wantConn{{client: "abcdef", state: "S2", history: "ShAFDT", close: "end_of_input", anomalies: []string{"data_after_fin"}}},
 	},
 	{
 		name: "RST with data",
@@ -449,12 +453,21 @@ C A 1005 5002 t=3s
 	{
 		name:   "SHR and RSTRH",
 		script: "S SA 5000 1001\nS FA 5001 1001\n",
-		conns:  []wantConn{{state: "SHR", history: "hf", close: "end_of_input"}},
+		// The first packet is the server's: Zeek's flip mark, as its
+		// conn.log has it ("^hf").
+		conns: []wantConn{{state: "SHR", history: "^hf", close: "end_of_input"}},
+	},
+	{
+		// Zeek records T (and W, G) again each time its count reaches a
+		// power of ten: eleven retransmissions are "TT", not "T".
+		name:   "scaled history letters",
+		script: "C S 1000\nS SA 5000 1001\nC A 1001 5001\nC PA 1001 5001 \"abc\"\n" + strings.Repeat("C PA 1001 5001 \"abc\"\n", 11),
+		conns:  []wantConn{{client: "abc", state: "S1", history: "ShADTT", close: "end_of_input"}},
 	},
 	{
 		name:   "RSTRH",
 		script: "S SA 5000 1001\nS RA 5001 1001\n",
-		conns:  []wantConn{{state: "RSTRH", history: "hr", close: "rst"}},
+		conns:  []wantConn{{state: "RSTRH", history: "^hr", close: "rst"}},
 	},
 	{
 		name: "zero window and zero-window probe",

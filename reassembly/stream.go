@@ -102,6 +102,11 @@ func (c *conn) data(d Direction, seq uint32, payload []byte, ts time.Time) {
 		c.anomaly(anomSeqOutOfWindow)
 		return
 	}
+	// Zeek's history letter T (t) is any payload that starts below the
+	// highest byte already seen: a retransmission, and also a late segment
+	// filling a hole. The counters keep the two apart (Retransmissions,
+	// OutOfOrder); the history says what Zeek's would.
+	late := len(payload) > 0 && start < int64(s.highest)
 	if end > 0 && uint64(end) > s.highest {
 		s.highest = uint64(end)
 		if s.unseenAcks > 0 && s.highest >= s.acked {
@@ -112,6 +117,9 @@ func (c *conn) data(d Direction, seq uint32, payload []byte, ts time.Time) {
 		c.anomaly(anomDataAfterFIN)
 	}
 	if start == next && len(s.buf) == 0 {
+		if late {
+			c.mark(d, histRexmit)
+		}
 		c.deliver(d, payload, ts, c.cur) // fast path: in order, nothing held
 		return
 	}
@@ -123,11 +131,15 @@ func (c *conn) data(d Direction, seq uint32, payload []byte, ts time.Time) {
 			c.keepAlive(d)
 			return
 		}
+		c.mark(d, histRexmit)
 		c.retransmission(d)
 		if c.conflictsDelivered(d, start, payload) {
 			c.conflict(d)
 		}
 		return
+	}
+	if late {
+		c.mark(d, histRexmit)
 	}
 	if start < next {
 		if c.conflictsDelivered(d, start, payload[:next-start]) {
@@ -179,10 +191,11 @@ func (c *conn) skipHolesUntil(d Direction, maxBytes, maxSegs int) {
 	c.a.buffered(c, -int64(freed))
 }
 
+// retransmission counts a segment whose bytes had all been seen (its
+// history letter is marked by data, which sees every late segment).
 func (c *conn) retransmission(d Direction) {
 	c.rec.Retransmissions[d]++
 	c.a.stats.Retransmissions++
-	c.mark(d, histRexmit)
 }
 
 func (c *conn) conflict(d Direction) {

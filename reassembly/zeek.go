@@ -98,6 +98,9 @@ func (c *conn) connState() string {
 // historyIsSynThenRst matches Zeek's /^\^?S[^HAFGIQ]*R.*/ on the history.
 func (c *conn) historyIsSynThenRst() bool {
 	h := c.hist[:c.histN]
+	if len(h) > 0 && h[0] == histFlipped {
+		h = h[1:]
+	}
 	if len(h) == 0 || h[0] != 'S' {
 		return false
 	}
@@ -130,20 +133,60 @@ const (
 
 const histNames = "SHADFRTWGIQ"
 
-// mark appends a history letter the first time it occurs for d (Zeek repeats
-// some letters with exponentially growing counts; we keep first occurrences).
+// histScaled is how many letters Zeek repeats on a logarithmic scale:
+// retransmission (T), zero window (W) and content gap (G), the first three
+// after histRexmit. Its ScaledHistoryEntry records such a letter when its
+// count for that side reaches 1, 10, 100, 1000..., so "ShADadttfF" says
+// ten retransmissions or more.
+const histScaled = 3
+
+// histCounter counts one scaled letter of one side.
+type histCounter struct {
+	n, next uint64 // occurrences; the count at which the letter is added again (0: 1)
+}
+
+// maxHistory bounds the history: every letter once per side, the scaled
+// ones up to twenty times each (10^19 occurrences), and the flip mark.
+const maxHistory = histLetters*2 + histScaled*2*19 + 1
+
+// histFlipped is Zeek's first history character when the connection's
+// originator is not the sender of its first packet (a SYN+ACK or a reply
+// seen first): the roles were flipped.
+const histFlipped = '^'
+
+// mark records a history letter for side d: the first time it occurs, or
+// for the scaled letters each time its count reaches a power of ten.
 func (c *conn) mark(d Direction, letter int) {
-	bit := uint32(1) << (uint(letter)*2 + uint(d))
-	if c.histMask&bit != 0 {
-		return
+	if letter >= histRexmit && letter < histRexmit+histScaled {
+		sc := &c.histScale[letter-histRexmit][d]
+		sc.n++
+		if sc.next == 0 {
+			sc.next = 1
+		}
+		if sc.n != sc.next {
+			return
+		}
+		sc.next *= 10
+	} else {
+		bit := uint32(1) << (uint(letter)*2 + uint(d))
+		if c.histMask&bit != 0 {
+			return
+		}
+		c.histMask |= bit
 	}
-	c.histMask |= bit
 	ch := histNames[letter]
 	if d == ServerToClient {
 		ch += 'a' - 'A'
 	}
-	c.hist[c.histN] = ch
-	c.histN++
+	c.addHistory(ch)
+}
+
+// addHistory appends one character to the history.
+func (c *conn) addHistory(ch byte) {
+	if c.histN < len(c.hist) {
+		c.hist[c.histN] = ch
+		c.histN++
+	}
 }
 
 // markPacket records the letters of a packet's flags and size the way

@@ -22,7 +22,7 @@ type FactTCPConnection struct {
 	LastTS        int64  `parquet:"last_ts,timestamp(microsecond:utc)" doc:"capture time of the last packet"`
 	DurationUs    int64  `parquet:"duration_us" doc:"last_ts - first_ts in microseconds"`
 	ConnState     string `parquet:"conn_state,dict" doc:"Zeek conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH"`
-	History       string `parquet:"history,dict" doc:"Zeek history letters (upper case = client)"`
+	History       string `parquet:"history,dict" doc:"Zeek history letters (upper case = client): ^ first when the first packet was the server's; T, W, G repeated when their count reaches 10, 100...; T for any payload below the highest byte seen (retransmitted or late)"`
 	CloseReason   string `parquet:"close_reason,dict" doc:"fin, rst, idle_timeout, end_of_input or evicted"`
 	HandshakeSeen bool   `parquet:"handshake_seen" doc:"false for a connection picked up mid-stream"`
 
