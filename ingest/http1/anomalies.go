@@ -32,6 +32,10 @@ const (
 	// not allow (SP/HTAB before the size; VT, FF or CR after it), or empty
 	// lines before it; taken as browsers take them.
 	AnomLenientChunkSize = "lenient_chunk_size"
+	// AnomTEInHTTP10: an HTTP/1.0 response with a Transfer-Encoding. RFC
+	// 9112 6.1 makes such framing faulty (Content-Length too): the body
+	// runs to the close, as browsers read it.
+	AnomTEInHTTP10 = "transfer_encoding_http10"
 	// AnomOversizedHeader: the header (or trailer) block exceeded
 	// Config.MaxHeaderBytes; the message is incomplete (Complete false),
 	// with the first MaxHeaderBytes as its HeaderBytes and the header lines

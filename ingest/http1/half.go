@@ -657,6 +657,13 @@ func (h *half) headerDone(ts time.Time) {
 		h.finish(ts, true)
 	} else {
 		fr, n, anoms := bodyFraming(framingHs, true, h.p.ex.Anomalies)
+		if _, te := m.Get("Transfer-Encoding"); te && isHTTP10(r.Version) {
+			// RFC 9112 6.1: a Transfer-Encoding in an HTTP/1.0 message
+			// makes its framing faulty, Content-Length included; the
+			// response runs to the close, as browsers read it.
+			fr, n = frameClose, 0
+			anoms = addAnomaly(anoms, AnomTEInHTTP10)
+		}
 		h.p.ex.Anomalies = anoms
 		h.startBody(fr, n, ts)
 	}

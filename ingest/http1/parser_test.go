@@ -225,6 +225,12 @@ func tableCases() []tableCase {
 				" 2\r\nab\r\n\t2\x0b\r\ncd\r\n\r\n\r\n2\r\r\nef\r\n0\r\n\r\n"), cl(reqB), sv(rsp5)}},
 			want: []string{`1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=47 bw=34 bb=6 C body="abcdef"] [lenient_chunk_size]`,
 				`2 req[GET /b HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=38 bw=5 bb=5 C body="hello"]`}},
+		{name: "transfer_encoding_http10",
+			// RFC 9112 6.1: faulty framing, Content-Length included; the
+			// body runs to the close (HTTP Evader chunked,http10).
+			sc: scenario{cfg: respCapture, events: []event{cl("GET / HTTP/1.0\r\n\r\n"),
+				sv("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nnot chunked")}},
+			want: []string{`1 req[GET / HTTP/1.0 h=0 hb=18 bw=0 bb=0 C] rsp[200 HTTP/1.0 h=2 hb=66 bw=11 bb=11 C body="not chunked"] [cl_and_chunked transfer_encoding_http10]`}},
 		{name: "transfer coding with parameters",
 			sc:   scenario{events: []event{cl(reqA), sv("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;\r\n\r\n2\r\nab\r\n0\r\n\r\n"), cl(reqB), sv(rsp5)}},
 			want: []string{"1 req[GET /a HTTP/1.1 h=1 hb=28 bw=0 bb=0 C] rsp[200 HTTP/1.1 h=1 hb=48 bw=12 bb=2 C]", "2" + wantB5}},

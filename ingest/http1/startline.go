@@ -235,6 +235,12 @@ func trimBlanks(line []byte, start, end int) (int, int) {
 	return start, end
 }
 
+// isHTTP10 reports whether a status line's version is HTTP/1.0 or older
+// ("HTTP/0.9" in the 1.x syntax), in any case.
+func isHTTP10(v string) bool {
+	return len(v) == 8 && (v[5] == '0' || v[5] == '1' && v[7] == '0')
+}
+
 // isHTTP1VersionFold is isHTTP1Version ignoring the case of "HTTP".
 func isHTTP1VersionFold(v []byte) bool {
 	return len(v) == 8 && bytes.EqualFold(v[:7], []byte("HTTP/1.")) && '0' <= v[7] && v[7] <= '9'
