@@ -42,11 +42,11 @@ func TestSuricataConformance(t *testing.T) {
 		dir := filepath.Dir(y)
 		name, _ := filepath.Rel(filepath.Join(root, "suricata-verify/tests"), dir)
 		rel, _ := filepath.Rel(root, y)
-		pcap, ok := captures[rel]
-		if !ok {
-			t.Fatalf("%s: not in MANIFEST.md", rel)
+		pcaps := captures[rel]
+		if len(pcaps) != 1 {
+			t.Fatalf("%s: %d captures in MANIFEST.md, want 1", rel, len(pcaps))
 		}
-		pcap = filepath.Join(root, pcap)
+		pcap := filepath.Join(root, pcaps[0])
 		wh := t.TempDir()
 		ingestCorpusCapture(t, wh, pcap, "--keep-secrets")
 		txs := suricataView(t, wh)
@@ -182,24 +182,6 @@ func suricataHTTPFilters(t *testing.T, path string) []suricataFilter {
 		}
 	}
 	flush()
-	return out
-}
-
-// manifestCaptures maps each expected-output file of the public corpus's
-// MANIFEST.md to the capture it belongs to (several test.yaml files can
-// share one capture).
-func manifestCaptures(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, line := range readLines(t, filepath.Join(root, "MANIFEST.md")) {
-		cols := strings.Split(line, " | ")
-		if len(cols) < 10 || !strings.Contains(cols[1], "/") {
-			continue
-		}
-		for _, exp := range strings.Split(cols[8], "<br>") {
-			out[exp] = cols[1]
-		}
-	}
 	return out
 }
 

@@ -23,17 +23,10 @@ import (
 // from tsharkKnownMisses, or fails the test as UNEXPLAINED.
 func TestTsharkConformance(t *testing.T) {
 	root := publicCorpusRoot(t)
-	data, err := os.ReadFile(filepath.Join(root, "MANIFEST.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var captures []string
-	for _, line := range strings.Split(string(data), "\n") {
-		cols := strings.Split(line, " | ")
-		if len(cols) > 10 && strings.Contains(cols[1], "/") && !strings.Contains(cols[1], " ") {
-			if _, err := os.Stat(filepath.Join(root, cols[1]+".tshark-requests.tsv")); err == nil {
-				captures = append(captures, cols[1])
-			}
+	for _, e := range readManifest(t, root) {
+		if _, err := os.Stat(filepath.Join(root, e.capture+".tshark-requests.tsv")); err == nil {
+			captures = append(captures, e.capture)
 		}
 	}
 	if len(captures) < 100 {

@@ -181,34 +181,29 @@ type zeekCase struct {
 // grouped.
 func zeekCases(t *testing.T, root string) []zeekCase {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "MANIFEST.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	byBaseline := map[string]*zeekCase{}
-	var order []string
-	for _, line := range strings.Split(string(data), "\n") {
-		cols := strings.Split(line, " | ")
-		if len(cols) < 10 || !strings.HasPrefix(cols[1], "zeek/Traces/") {
+	var out []*zeekCase
+	for _, e := range readManifest(t, root) {
+		if !strings.HasPrefix(e.capture, "zeek/Traces/") {
 			continue
 		}
-		for _, exp := range strings.Split(cols[8], "<br>") {
+		for _, exp := range e.expected {
 			if base := filepath.Base(exp); strings.HasPrefix(base, "http.log") && !strings.HasSuffix(base, ".json") {
 				c := byBaseline[exp]
 				if c == nil {
 					c = &zeekCase{baseline: exp}
 					byBaseline[exp] = c
-					order = append(order, exp)
+					out = append(out, c)
 				}
-				c.captures = append(c.captures, cols[1])
+				c.captures = append(c.captures, e.capture)
 			}
 		}
 	}
-	out := make([]zeekCase, 0, len(order))
-	for _, b := range order {
-		out = append(out, *byBaseline[b])
+	cases := make([]zeekCase, len(out))
+	for i, c := range out {
+		cases[i] = *c
 	}
-	return out
+	return cases
 }
 
 // zeekRow is one http.log line, by column name.

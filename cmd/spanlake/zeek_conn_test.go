@@ -23,7 +23,7 @@ var zeekConnFields = []string{"conn_state", "history", "orig_bytes", "resp_bytes
 func TestZeekConnConformance(t *testing.T) {
 	root := publicCorpusRoot(t)
 	byBaseline := map[string][]string{}
-	for exp, capture := range manifestCapturesAll(t, root) {
+	for exp, capture := range manifestCaptures(t, root) {
 		if base := filepath.Base(exp); base == "conn.log" || base == "conn.log.cut" {
 			byBaseline[exp] = capture
 		}
@@ -133,24 +133,6 @@ func TestZeekConnConformance(t *testing.T) {
 	if rows < 40 {
 		t.Errorf("only %d conn.log rows compared: is the baseline reader broken?", rows)
 	}
-}
-
-// manifestCapturesAll maps each expected-output file of MANIFEST.md to
-// every capture it covers (a multi-trace btest lists one baseline under
-// several captures).
-func manifestCapturesAll(t *testing.T, root string) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	for _, line := range readLines(t, filepath.Join(root, "MANIFEST.md")) {
-		cols := strings.Split(line, " | ")
-		if len(cols) < 10 || !strings.Contains(cols[1], "/") {
-			continue
-		}
-		for _, exp := range strings.Split(cols[8], "<br>") {
-			out[exp] = append(out[exp], cols[1])
-		}
-	}
-	return out
 }
 
 // zeekConnKnownDisagreements explains, per baseline, why a conn.log row

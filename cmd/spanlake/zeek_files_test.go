@@ -53,7 +53,7 @@ func TestZeekExtractedFiles(t *testing.T) {
 			want = want[bytes.IndexByte(want, '\n')+1:]
 		}
 		wh := t.TempDir()
-		ingestCorpusCapture(t, wh, filepath.Join(root, captures[exp]), "--request-body-limit", "67108864", "--response-body-limit", "67108864")
+		ingestCorpusCapture(t, wh, filepath.Join(root, captures[exp][0]), "--request-body-limit", "67108864", "--response-body-limit", "67108864")
 		if filepath.Base(exp) == "entity_data" {
 			var zeekGaps, gaps int64
 			for _, m := range regexp.MustCompile(`<(\d+) byte gap>`).FindAllSubmatch(want, -1) {
@@ -88,7 +88,7 @@ func TestZeekExtractedFiles(t *testing.T) {
 			for _, b := range bodies {
 				sizes = append(sizes, len(b.Body))
 			}
-			t.Errorf("%s (%d bytes, from %s): no stored body matches (gap %v, part %v); stored %v", exp, len(want), captures[exp], gap, part, sizes)
+			t.Errorf("%s (%d bytes, from %s): no stored body matches (gap %v, part %v); stored %v", exp, len(want), captures[exp][0], gap, part, sizes)
 		}
 	}
 }
