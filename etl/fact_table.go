@@ -45,38 +45,36 @@ type factTable[T any] struct {
 	// uniqueCursor).
 	flat, unique bool
 	rows         int64 // rows written by flush
-	// files reads a partition's sorted records as the rows of its files:
-	// the records themselves (recordFiles), or blocks of rows expanded as
-	// they are written (blockFiles, http_header).
-	output func(src recCursor) (fileSource, error)
+	// output writes a partition's sorted records as the rows of its
+	// files: the records themselves (recordFiles), or blocks of rows
+	// expanded as they are written (blockFiles, http_header).
+	output func(src recCursor, lim fileLimits, newFile newFileFunc) (rows int64, err error)
 }
 
-// fileSource writes a partition's rows as files (writeFiles).
-type fileSource interface {
-	writeFiles(lim fileLimits, newFile func(write func(io.Writer) error) <-chan error) (rows int64, err error)
-}
-
-// rowFiles is the fileSource of a rowSource.
-type rowFiles[R any] struct{ rowSource[R] }
-
-func (f rowFiles[R]) writeFiles(lim fileLimits, newFile func(write func(io.Writer) error) <-chan error) (int64, error) {
-	return writeFiles[R](f.rowSource, lim, newFile)
-}
+// newFileFunc starts writing the next file of a partition with write (on a
+// goroutine of its own) and returns the channel its result comes on.
+type newFileFunc func(write func(io.Writer) error) <-chan error
 
 // recordFiles writes records decoded by codec as they are.
-func recordFiles[T any](codec *rowCodec[T]) func(recCursor) (fileSource, error) {
-	return func(src recCursor) (fileSource, error) {
+func recordFiles[T any](codec *rowCodec[T]) func(recCursor, fileLimits, newFileFunc) (int64, error) {
+	return func(src recCursor, lim fileLimits, newFile newFileFunc) (int64, error) {
 		rs, err := newRecordRows(src, codec)
-		return rowFiles[T]{rs}, err
+		if err != nil {
+			return 0, err
+		}
+		return writeFiles[T](rs, lim, newFile)
 	}
 }
 
 // blockFiles writes each record decoded by codec as the rows expand makes
 // of it.
-func blockFiles[B, R any](codec *rowCodec[B], expand func(*B, []R) []R) func(recCursor) (fileSource, error) {
-	return func(src recCursor) (fileSource, error) {
+func blockFiles[B, R any](codec *rowCodec[B], expand func(*B, []R) []R) func(recCursor, fileLimits, newFileFunc) (int64, error) {
+	return func(src recCursor, lim fileLimits, newFile newFileFunc) (int64, error) {
 		rs, err := newBlockRows(src, codec, expand)
-		return rowFiles[R]{rs}, err
+		if err != nil {
+			return 0, err
+		}
+		return writeFiles[R](rs, lim, newFile)
 	}
 }
 
@@ -218,10 +216,6 @@ func (t *factTable[T]) flush(p partition) (err error) {
 	if t.unique {
 		src = &uniqueCursor{src: m}
 	}
-	out, err := t.output(src)
-	if err != nil {
-		return err
-	}
 	dir, rel := filepath.Join(t.dir, p.dir()), p.dir()
 	if t.flat {
 		dir, rel = t.dir, ""
@@ -235,7 +229,7 @@ func (t *factTable[T]) flush(p partition) (err error) {
 		go func() { done <- t.files.write(dir, name, write) }()
 		return done
 	}
-	n, err := out.writeFiles(t.limits, newFile)
+	n, err := t.output(src, t.limits, newFile)
 	t.rows += n
 	if err != nil {
 		return err

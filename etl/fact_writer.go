@@ -113,7 +113,7 @@ func (s *blockRows[B, R]) next(r *R) (int64, error) {
 // the small shape (1.39 M header rows, three files) it measured no faster
 // on 2 cores (medians of 11 interleaved runs: 39,382 and 39,237
 // exchanges/s) and holds two Parquet writers' buffers at once.
-func writeFiles[R any](src rowSource[R], lim fileLimits, newFile func(write func(io.Writer) error) <-chan error) (rows int64, err error) {
+func writeFiles[R any](src rowSource[R], lim fileLimits, newFile newFileFunc) (rows int64, err error) {
 	for src.more() && err == nil {
 		full := make(chan []R, fileBatchesInFlight-2)
 		free := make(chan []R, fileBatchesInFlight)

@@ -121,8 +121,8 @@ func (w *Warehouse) SetPrivacy(p Privacy) { w.privacy = &p }
 
 // Exchange implements ingest.Sink.
 func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
-	prep, _ := w.Prepare(ex)
-	return w.ExchangePrepared(ex, prep, src)
+	d := w.prepare(ex)
+	return w.exchangePrepared(ex, &d, src)
 }
 
 // Prepare implements ingest.Preparer: the exchange's detail rows (header
@@ -132,8 +132,7 @@ func (w *Warehouse) Exchange(ex *http1.Exchange, src *ingest.SourceFile) error {
 // body decoding and the detail rows were a third of the sink's work, all
 // of it serial.
 func (w *Warehouse) Prepare(ex *http1.Exchange) (any, int) {
-	d := exchangeDetail(ex)
-	w.privacy.redactDetail(&d)
+	d := w.prepare(ex)
 	n := 0
 	for _, b := range d.bodies {
 		n += len(b.Body)
@@ -141,11 +140,22 @@ func (w *Warehouse) Prepare(ex *http1.Exchange) (any, int) {
 	return &d, n
 }
 
+// prepare builds and redacts ex's detail rows.
+func (w *Warehouse) prepare(ex *http1.Exchange) detailRows {
+	d := exchangeDetail(ex)
+	w.privacy.redactDetail(&d)
+	return d
+}
+
 // ExchangePrepared implements ingest.Preparer; prep is what Prepare
 // returned for ex.
 func (w *Warehouse) ExchangePrepared(ex *http1.Exchange, prep any, src *ingest.SourceFile) error {
+	return w.exchangePrepared(ex, prep.(*detailRows), src)
+}
+
+// exchangePrepared writes ex's fact row and hands its detail rows on.
+func (w *Warehouse) exchangePrepared(ex *http1.Exchange, detail *detailRows, src *ingest.SourceFile) error {
 	key := sourceKeyOf(src)
-	detail := *prep.(*detailRows)
 	if len(detail.anomalies) > 0 {
 		withAnomalies := *ex
 		withAnomalies.Anomalies = append(slices.Clip(ex.Anomalies), detail.anomalies...)
@@ -161,7 +171,7 @@ func (w *Warehouse) ExchangePrepared(ex *http1.Exchange, prep any, src *ingest.S
 	if err := w.exchanges.add(part, &row); err != nil {
 		return err
 	}
-	return w.details.add(part, detail)
+	return w.details.add(part, *detail)
 }
 
 // Connection implements ingest.Sink.

@@ -87,6 +87,7 @@ type shardedEngine struct {
 	free   chan *batch
 	out    chan []shardMsg
 	now    time.Time
+	prep   Preparer    // the sink, when it prepares exchanges ahead (else nil)
 	begun  bool        // beginFile was called for the current file
 	failed atomic.Bool // the collector saw a sink error
 	err    error       // the sink error, read after the collector is done
@@ -113,6 +114,7 @@ type shard struct {
 func newShardedEngine(d *driver, n int, rcfg reassembly.Config, hcfg *http1.Config) *shardedEngine {
 	e := &shardedEngine{d: d, cur: make([]*batch, n), free: make(chan *batch, n*(shardQueue+2)),
 		out: make(chan []shardMsg, n*shardQueue), done: make(chan struct{})}
+	e.prep, _ = d.sink.(Preparer)
 	rcfg.EnsureDefaults()
 	rcfg.MaxConnections = max(1, rcfg.MaxConnections/n)
 	rcfg.MaxBufferedBytesTotal = max(int64(rcfg.MaxBufferedBytesPerConn), rcfg.MaxBufferedBytesTotal/int64(n))
@@ -272,8 +274,8 @@ func (e *shardedEngine) collect() {
 				e.d.countExchange(m.ex)
 				if e.err == nil {
 					var err error
-					if p, ok := e.d.sink.(Preparer); ok && m.prep != nil {
-						err = p.ExchangePrepared(m.ex, m.prep, m.src)
+					if m.prep != nil {
+						err = e.prep.ExchangePrepared(m.ex, m.prep, m.src)
 					} else {
 						err = e.d.sink.Exchange(m.ex, m.src)
 					}
@@ -381,7 +383,7 @@ func (s *shard) send(m shardMsg) {
 
 func (s *shard) exchange(ex *http1.Exchange, src *SourceFile) {
 	var prep any
-	if p, ok := s.e.d.sink.(Preparer); ok {
+	if p := s.e.prep; p != nil {
 		var n int
 		prep, n = p.Prepare(ex)
 		s.prepped += n

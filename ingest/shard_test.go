@@ -241,7 +241,7 @@ func (s *prepSink) ExchangePrepared(ex *http1.Exchange, prep any, src *SourceFil
 // pile up in a shard.
 func TestShardSendsPreparedBytesBounded(t *testing.T) {
 	sink := &prepSink{prepBytes: 1 << 20}
-	e := &shardedEngine{d: &driver{sink: sink}, out: make(chan []shardMsg, 100)}
+	e := &shardedEngine{d: &driver{sink: sink}, prep: sink, out: make(chan []shardMsg, 100)}
 	s := &shard{e: e}
 	for i := range 10 {
 		s.exchange(&http1.Exchange{Depth: i + 1}, nil)

@@ -616,7 +616,7 @@ func (h *half) headerDone(ts time.Time) {
 				h.anomaly(AnomMissingHost)
 			}
 		}
-		fr, n, anoms := bodyFraming(framingHs, false, h.p.ex.Anomalies)
+		fr, n, anoms := bodyFraming(framingHs, false, false, h.p.ex.Anomalies)
 		h.p.ex.Anomalies = anoms
 		if !h.rl.http09 && (q.Method == "CONNECT" || hasUpgrade(m)) {
 			h.holdNext = true
@@ -656,14 +656,7 @@ func (h *half) headerDone(ts time.Time) {
 	if method == "HEAD" || r.Status == 204 || r.Status == 304 {
 		h.finish(ts, true)
 	} else {
-		fr, n, anoms := bodyFraming(framingHs, true, h.p.ex.Anomalies)
-		if _, te := m.Get("Transfer-Encoding"); te && isHTTP10(r.Version) {
-			// RFC 9112 6.1: a Transfer-Encoding in an HTTP/1.0 message
-			// makes its framing faulty, Content-Length included; the
-			// response runs to the close, as browsers read it.
-			fr, n = frameClose, 0
-			anoms = addAnomaly(anoms, AnomTEInHTTP10)
-		}
+		fr, n, anoms := bodyFraming(framingHs, true, isHTTP10(r.Version), h.p.ex.Anomalies)
 		h.p.ex.Anomalies = anoms
 		h.startBody(fr, n, ts)
 	}

@@ -87,9 +87,10 @@ const (
 
 // bodyFraming reads the framing headers of hs. isResp selects the rule for
 // a message without either header (RFC 9112 6.3: requests have no body,
-// responses run until close). It returns the content length for
-// frameLength and appends anomalies.
-func bodyFraming(hs []Header, isResp bool, anoms []string) (framing, int64, []string) {
+// responses run until close); resp10 says the message is a response of
+// HTTP/1.0 or older. It returns the content length for frameLength and
+// appends anomalies.
+func bodyFraming(hs []Header, isResp, resp10 bool, anoms []string) (framing, int64, []string) {
 	var (
 		chunked, te   bool
 		haveCL, badCL bool
@@ -134,10 +135,17 @@ func bodyFraming(hs []Header, isResp bool, anoms []string) (framing, int64, []st
 	if badCL {
 		anoms = addAnomaly(anoms, AnomBadContentLength)
 	}
+	if chunked && (haveCL || badCL) {
+		anoms = addAnomaly(anoms, AnomCLAndChunked)
+	}
+	if te && resp10 {
+		// RFC 9112 6.1: a Transfer-Encoding in an HTTP/1.0 message makes
+		// its framing faulty, Content-Length included; the response runs
+		// to the close, as browsers read it. (A request keeps its framing:
+		// there is no reading a request to the close.)
+		return frameClose, 0, addAnomaly(anoms, AnomTEInHTTP10)
+	}
 	if chunked {
-		if haveCL || badCL {
-			anoms = addAnomaly(anoms, AnomCLAndChunked)
-		}
 		return frameChunked, 0, anoms
 	}
 	if te {
