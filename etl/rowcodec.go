@@ -25,6 +25,15 @@ type rowCodec[T any] struct {
 	fields []fieldCodec
 }
 
+// handCoded is a row type with its own encoding of the record layout
+// above, written out for speed where reflection was a visible cost (one
+// http_header block per exchange). TestHandCodedMatchesReflection checks
+// it gives the same bytes and rows as the reflective codec.
+type handCoded interface {
+	appendRecord(dst []byte) []byte
+	decodeRecord(rec []byte) error
+}
+
 // fieldKind is how one field is encoded.
 type fieldKind uint8
 
@@ -113,6 +122,14 @@ func mustRowCodec[T any]() *rowCodec[T] {
 
 // appendRow appends the encoding of row to dst.
 func (c *rowCodec[T]) appendRow(dst []byte, row *T) []byte {
+	if h, ok := any(row).(handCoded); ok {
+		return h.appendRecord(dst)
+	}
+	return c.appendReflect(dst, row)
+}
+
+// appendReflect is appendRow by reflection.
+func (c *rowCodec[T]) appendReflect(dst []byte, row *T) []byte {
 	v := reflect.ValueOf(row).Elem()
 	for i := range c.fields {
 		fc := &c.fields[i]
@@ -205,6 +222,11 @@ func (r *recordReader) str(n uint64) string {
 
 // uvarint reads an unsigned varint.
 func (r *recordReader) uvarint() uint64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 { // one byte: most lengths and counts
+		v := uint64(r.b[0])
+		r.b = r.b[1:]
+		return v
+	}
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.fail()
@@ -216,6 +238,11 @@ func (r *recordReader) uvarint() uint64 {
 
 // varint reads a zig-zag varint.
 func (r *recordReader) varint() int64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 { // one byte: -64..63
+		u := r.b[0]
+		r.b = r.b[1:]
+		return int64(u>>1) ^ -int64(u&1)
+	}
 	v, n := binary.Varint(r.b)
 	if n <= 0 {
 		r.fail()
@@ -253,12 +280,34 @@ func (r *recordReader) fail() {
 
 // decodeRow sets *row from the record rec, which it does not retain.
 func (c *rowCodec[T]) decodeRow(rec []byte, row *T) error {
-	var zero T
-	*row = zero
+	if h, ok := any(row).(handCoded); ok {
+		return h.decodeRecord(rec)
+	}
+	return c.decodeReflect(rec, row)
+}
+
+// newRecordReader starts reading rec.
+func newRecordReader(rec []byte) recordReader {
 	r := recordReader{b: rec, size: len(rec)}
 	if len(rec) <= sharedStringMax {
 		r.whole = string(rec)
 	}
+	return r
+}
+
+// end is the reader's error, or errCorruptRecord when bytes are left.
+func (r *recordReader) end() error {
+	if r.err == nil && len(r.b) != 0 {
+		r.fail()
+	}
+	return r.err
+}
+
+// decodeReflect is decodeRow by reflection.
+func (c *rowCodec[T]) decodeReflect(rec []byte, row *T) error {
+	var zero T
+	*row = zero
+	r := newRecordReader(rec)
 	v := reflect.ValueOf(row).Elem()
 	for i := range c.fields {
 		fc := &c.fields[i]
@@ -299,10 +348,7 @@ func (c *rowCodec[T]) decodeRow(rec []byte, row *T) error {
 			return r.err
 		}
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail()
-	}
-	return r.err
+	return r.end()
 }
 
 // decodeScalar sets f from one scalar value of kind k.
