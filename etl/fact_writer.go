@@ -24,8 +24,16 @@ type rowSource[R any] interface {
 	// more reports whether a row is left.
 	more() bool
 	// next decodes the next row into r and returns the encoded bytes it
-	// stands for (what maxBytes and maxBatchBytes count).
-	next(r *R) (int64, error)
+	// stands for (what maxBytes and maxBatchBytes count). The row's
+	// strings may be held by arena, the arena of r's batch.
+	next(r *R, arena *rowArena) (int64, error)
+}
+
+// rowBatch is a batch of rows on its way to the Parquet writer, with the
+// arena that holds their strings.
+type rowBatch[R any] struct {
+	rows  []R
+	arena rowArena
 }
 
 // recordRows is the rowSource of a table whose records are its rows.
@@ -43,9 +51,9 @@ func newRecordRows[T any](src recCursor, codec *rowCodec[T]) (*recordRows[T], er
 
 func (s *recordRows[T]) more() bool { return s.has }
 
-func (s *recordRows[T]) next(r *T) (int64, error) {
+func (s *recordRows[T]) next(r *T, arena *rowArena) (int64, error) {
 	rec := s.src.record()
-	if err := s.codec.decodeRow(rec, r); err != nil {
+	if err := s.codec.decodeRowIn(rec, r, arena); err != nil {
 		return 0, err
 	}
 	var err error
@@ -55,7 +63,8 @@ func (s *recordRows[T]) next(r *T) (int64, error) {
 
 // blockRows is the rowSource of a table buffered in blocks of rows (one
 // record per exchange: headerBlock): each record is expanded into its
-// rows, which may go to two files when a file is cut inside a block.
+// rows, which may go to two files when a file is cut inside a block (so
+// its rows do not use the arena of a batch).
 type blockRows[B, R any] struct {
 	src     recCursor
 	codec   *rowCodec[B]
@@ -75,7 +84,7 @@ func newBlockRows[B, R any](src recCursor, codec *rowCodec[B], expand func(*B, [
 
 func (s *blockRows[B, R]) more() bool { return s.i < len(s.pending) || s.has }
 
-func (s *blockRows[B, R]) next(r *R) (int64, error) {
+func (s *blockRows[B, R]) next(r *R, _ *rowArena) (int64, error) {
 	for s.i == len(s.pending) {
 		rec := s.src.record()
 		if err := s.codec.decodeRow(rec, &s.block); err != nil {
@@ -115,10 +124,10 @@ func (s *blockRows[B, R]) next(r *R) (int64, error) {
 // exchanges/s) and holds two Parquet writers' buffers at once.
 func writeFiles[R any](src rowSource[R], lim fileLimits, newFile newFileFunc) (rows int64, err error) {
 	for src.more() && err == nil {
-		full := make(chan []R, fileBatchesInFlight-2)
-		free := make(chan []R, fileBatchesInFlight)
+		full := make(chan *rowBatch[R], fileBatchesInFlight-2)
+		free := make(chan *rowBatch[R], fileBatchesInFlight)
 		for range fileBatchesInFlight {
-			free <- make([]R, 0, writeBatch)
+			free <- &rowBatch[R]{rows: make([]R, 0, writeBatch)}
 		}
 		// A file whose rows could not all be read must not be kept: its
 		// writer returns an error, so the file is abandoned, not renamed
@@ -156,12 +165,12 @@ var errFileAborted = errors.New("file abandoned: its rows could not be read")
 // go out in batches of writeBatch rows (fewer when
 // maxBatchBytes is reached): the batching depends only on the rows, so the
 // bytes of the file do too.
-func produceFile[R any](src rowSource[R], lim fileLimits, full chan<- []R, free <-chan []R) (rows int64, err error) {
+func produceFile[R any](src rowSource[R], lim fileLimits, full chan<- *rowBatch[R], free <-chan *rowBatch[R]) (rows int64, err error) {
 	batch := <-free
 	var batchBytes, fileBytes int64
 	for src.more() && rows < int64(lim.maxRows) && (lim.maxBytes <= 0 || fileBytes < lim.maxBytes) {
-		batch = batch[:len(batch)+1]
-		n, err := src.next(&batch[len(batch)-1])
+		batch.rows = batch.rows[:len(batch.rows)+1]
+		n, err := src.next(&batch.rows[len(batch.rows)-1], &batch.arena)
 		if err != nil {
 			full <- batch
 			return rows, err
@@ -169,12 +178,12 @@ func produceFile[R any](src rowSource[R], lim fileLimits, full chan<- []R, free 
 		rows++
 		batchBytes += n
 		fileBytes += n
-		if len(batch) == writeBatch || batchBytes >= maxBatchBytes {
+		if len(batch.rows) == writeBatch || batchBytes >= maxBatchBytes {
 			full <- batch
 			batch, batchBytes = <-free, 0
 		}
 	}
-	if len(batch) > 0 {
+	if len(batch.rows) > 0 {
 		full <- batch
 	}
 	return rows, nil
@@ -183,15 +192,19 @@ func produceFile[R any](src rowSource[R], lim fileLimits, full chan<- []R, free 
 // consumeFile writes the batches on full as one Parquet file, handing each
 // back on free; after an error it goes on draining full, so that the
 // producer never blocks.
-func consumeFile[R any](w io.Writer, full <-chan []R, free chan<- []R) error {
+func consumeFile[R any](w io.Writer, full <-chan *rowBatch[R], free chan<- *rowBatch[R]) error {
 	pw := newParquetWriter[R](w)
 	var err error
 	for batch := range full {
 		if err == nil {
-			_, err = pw.Write(batch)
+			_, err = pw.Write(batch.rows)
 		}
-		clear(batch)
-		free <- batch[:0]
+		// The writer has copied the values: the rows, then the bytes
+		// their strings point to, can go.
+		clear(batch.rows)
+		batch.rows = batch.rows[:0]
+		batch.arena.reset()
+		free <- batch
 	}
 	if err == nil {
 		err = pw.Close()

@@ -33,7 +33,7 @@ func appendStrings(dst []byte, ss []string) []byte {
 // decodeRecord implements handCoded. Names and Values reuse the block's
 // slices: the rows expanded from a block copy what they keep.
 func (hb *headerBlock) decodeRecord(rec []byte) error {
-	r := newRecordReader(rec)
+	r := newRecordReader(rec, nil)
 	hb.ExchangeID = r.varint()
 	hb.ConnectionID = r.varint()
 	hb.DateKey = int32(r.varint())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"unsafe"
 )
 
 // rowCodec encodes rows of a table struct T as compact, self-delimiting
@@ -203,7 +204,10 @@ type recordReader struct {
 	// instead of one per string; a large record (a body) is not copied
 	// whole.
 	whole string
-	size  int // len(record)
+	// wholeBytes is whole as bytes when it is held by a rowArena: byte
+	// slices of the row are then sub-slices of it too.
+	wholeBytes []byte
+	size       int // len(record)
 }
 
 // sharedStringMax is the largest record whose strings share one
@@ -218,6 +222,17 @@ func (r *recordReader) str(n uint64) string {
 		return r.whole[at : at+len(b)]
 	}
 	return string(b)
+}
+
+// byteSlice returns the next n bytes as a slice of their own: in the
+// arena when the record is held there, else a copy.
+func (r *recordReader) byteSlice(n uint64) []byte {
+	at := r.size - len(r.b)
+	b := r.bytes(n)
+	if r.wholeBytes != nil && b != nil {
+		return r.wholeBytes[at : at+len(b) : at+len(b)]
+	}
+	return append(make([]byte, 0, len(b)), b...)
 }
 
 // uvarint reads an unsigned varint.
@@ -283,14 +298,28 @@ func (c *rowCodec[T]) decodeRow(rec []byte, row *T) error {
 	if h, ok := any(row).(handCoded); ok {
 		return h.decodeRecord(rec)
 	}
-	return c.decodeReflect(rec, row)
+	return c.decodeReflect(rec, row, nil)
 }
 
-// newRecordReader starts reading rec.
-func newRecordReader(rec []byte) recordReader {
+// decodeRowIn is decodeRow with the row's strings and byte slices held
+// by arena (see rowArena for how long they stay valid).
+func (c *rowCodec[T]) decodeRowIn(rec []byte, row *T, arena *rowArena) error {
+	if h, ok := any(row).(handCoded); ok {
+		return h.decodeRecord(rec)
+	}
+	return c.decodeReflect(rec, row, arena)
+}
+
+// newRecordReader starts reading rec; the strings it returns are copies
+// held by arena (nil: by the heap).
+func newRecordReader(rec []byte, arena *rowArena) recordReader {
 	r := recordReader{b: rec, size: len(rec)}
 	if len(rec) <= sharedStringMax {
-		r.whole = string(rec)
+		if r.wholeBytes = arena.hold(rec); r.wholeBytes != nil {
+			r.whole = unsafe.String(unsafe.SliceData(r.wholeBytes), len(r.wholeBytes))
+		} else {
+			r.whole = string(rec)
+		}
 	}
 	return r
 }
@@ -304,10 +333,10 @@ func (r *recordReader) end() error {
 }
 
 // decodeReflect is decodeRow by reflection.
-func (c *rowCodec[T]) decodeReflect(rec []byte, row *T) error {
+func (c *rowCodec[T]) decodeReflect(rec []byte, row *T, arena *rowArena) error {
 	var zero T
 	*row = zero
-	r := newRecordReader(rec)
+	r := newRecordReader(rec, arena)
 	v := reflect.ValueOf(row).Elem()
 	for i := range c.fields {
 		fc := &c.fields[i]
@@ -325,8 +354,7 @@ func (c *rowCodec[T]) decodeReflect(rec []byte, row *T) error {
 			if n == 0 {
 				continue
 			}
-			b := r.bytes(n - 1)
-			f.SetBytes(append(make([]byte, 0, len(b)), b...))
+			f.SetBytes(r.byteSlice(n - 1))
 		case kindStrings:
 			n := r.uvarint()
 			if n == 0 {

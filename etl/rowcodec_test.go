@@ -126,7 +126,7 @@ func TestHandCodedMatchesReflection(t *testing.T) {
 			t.Fatalf("row %d: hand-coded record %x, reflection %x", i, hand, refl)
 		}
 		var want headerBlock
-		if err := c.decodeReflect(refl, &want); err != nil {
+		if err := c.decodeReflect(refl, &want, nil); err != nil {
 			t.Fatalf("row %d: %v", i, err)
 		}
 		if err := c.decodeRow(hand, &reused); err != nil {
@@ -140,7 +140,7 @@ func TestHandCodedMatchesReflection(t *testing.T) {
 				continue
 			}
 			var junk headerBlock
-			errHand, errRefl := c.decodeRow(hand[:len(hand)-cut], &junk), c.decodeReflect(hand[:len(hand)-cut], &junk)
+			errHand, errRefl := c.decodeRow(hand[:len(hand)-cut], &junk), c.decodeReflect(hand[:len(hand)-cut], &junk, nil)
 			if errHand == nil || errRefl == nil {
 				t.Fatalf("row %d cut by %d: hand-coded error %v, reflection %v", i, cut, errHand, errRefl)
 			}
