@@ -161,13 +161,15 @@ func (t *factTable[T]) spill(p partition) error {
 	return nil
 }
 
-// drop frees partition p's buffer.
+// drop frees partition p's buffer: its records were spilled or written,
+// and nothing decoded from them points into it (decoding copies).
 func (t *factTable[T]) drop(p partition) {
 	if b := t.parts[p]; b != nil {
 		if t.mem != nil {
 			t.mem.release(b.bytes)
 		}
 		delete(t.parts, p)
+		b.release()
 	}
 }
 
