@@ -45,8 +45,9 @@ func newHeaderBlock(b detailBase, req, resp *http1.Message) (headerBlock, bool) 
 	if n == 0 {
 		return headerBlock{}, false
 	}
+	lines := make([]string, 2*n) // names, then values: one allocation
 	hb := headerBlock{ExchangeID: b.id, ConnectionID: b.conn, DateKey: b.date, RequestTS: b.ts,
-		Names: make([]string, 0, n), Values: make([]string, 0, n)}
+		Names: lines[:0:n], Values: lines[n:n]}
 	for _, m := range []*http1.Message{req, resp} {
 		if m == nil {
 			continue

@@ -69,8 +69,13 @@ func BenchmarkParquetWriteHeaders(b *testing.B) {
 // BenchmarkParquetWriteExchanges encodes 10,000 fact_http_exchange rows as
 // one file.
 func BenchmarkParquetWriteExchanges(b *testing.B) {
+	benchmarkWriteParquet(b, benchExchangeRows(10_000))
+}
+
+// benchExchangeRows returns n fact rows shaped like the small shape's.
+func benchExchangeRows(n int) []schema.FactHTTPExchange {
 	rng := rand.New(rand.NewPCG(3, 4))
-	rows := make([]schema.FactHTTPExchange, 10_000)
+	rows := make([]schema.FactHTTPExchange, n)
 	for i := range rows {
 		ts := int64(1_767_323_045_000_000) + int64(i)*137
 		ttfb, dur := int64(200+rng.IntN(900)), int64(400+rng.IntN(2000))
@@ -87,7 +92,7 @@ func BenchmarkParquetWriteExchanges(b *testing.B) {
 			ResponseBodyWireBytes: int64(rng.IntN(2000)), ResponseBodyBytes: int64(rng.IntN(2000)),
 			RequestComplete: true, ResponseComplete: true}
 	}
-	benchmarkWriteParquet(b, rows)
+	return rows
 }
 
 // benchmarkWriteParquet writes rows as one Parquet file per iteration.
