@@ -5,10 +5,10 @@ BENCHTIME ?= 1s
 PKGS      := ./...
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-fast race lint fuzz bench testdata demo clean
+.PHONY: help build test test-fast race lint fuzz bench bench-stages testdata demo clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 build: ## build the static spanlake binary (pure Go) into ./bin
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/spanlake ./cmd/spanlake
@@ -41,6 +41,12 @@ bench: ## Go benchmarks of every stage, then end to end on synthesised captures 
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/spanlake ./cmd/spanlake
 	$(GO) run ./cmd/spanlake-bench -spanlake bin/spanlake $(BENCHFLAGS)
+
+BENCHCOUNT ?= 6
+BENCHOUT   ?= bench-stages.txt
+
+bench-stages: ## the per-stage Go benchmarks only, BENCHCOUNT times each, into BENCHOUT for benchstat (compare two: benchstat old.txt new.txt)
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) $(PKGS) | tee $(BENCHOUT)
 
 testdata: ## regenerate the real captures in testdata/captures (root, network namespaces; never run by CI)
 	bash testdata/capture/make-captures.sh
