@@ -75,7 +75,7 @@ func (b *partBuf) add(k recKey, rec []byte) int64 {
 	b.chunks[last] = append(c, rec...)
 	if len(b.entries) == cap(b.entries) {
 		oldCap := cap(b.entries)
-		b.entries = slices.Grow(b.entries, 1)
+		b.entries = growEntries(b.entries)
 		b.bytes += int64(cap(b.entries)-oldCap) * bufEntrySize
 	}
 	b.entries = append(b.entries, bufEntry{key: k, chunk: int32(last), off: int32(off)})
@@ -91,6 +91,31 @@ func (b *partBuf) add(k recKey, rec []byte) int64 {
 // collector have the chunks that stay unused.
 var fullChunks sync.Pool // of *[]byte
 
+// bigEntries recycles the entry slices of dropped buffers that had grown
+// past pooledEntriesMin entries: a partition that fills the budget grows
+// its entries to tens of thousands by doubling, copying them each time,
+// and does so again after every spill (pprof: 2.3 % of a run). A buffer
+// takes a pooled slice only when it outgrows pooledEntriesMin itself, so
+// that the many small partitions of a long capture do not each hold (and
+// have the budget count) a big slice.
+var bigEntries sync.Pool // of *[]bufEntry
+
+// pooledEntriesMin is the smallest entry capacity that is pooled.
+const pooledEntriesMin = 4096
+
+// growEntries returns e with room for one more entry.
+func growEntries(e []bufEntry) []bufEntry {
+	if cap(e) >= pooledEntriesMin {
+		if p, ok := bigEntries.Get().(*[]bufEntry); ok {
+			if cap(*p) > cap(e) {
+				return append((*p)[:0], e...)
+			}
+			bigEntries.Put(p)
+		}
+	}
+	return slices.Grow(e, 1)
+}
+
 // newChunk returns an empty chunk of capacity size.
 func newChunk(size int) []byte {
 	if size == maxChunkBytes {
@@ -101,13 +126,18 @@ func newChunk(size int) []byte {
 	return make([]byte, 0, size)
 }
 
-// release hands the buffer's full-size chunks to the pool; the buffer
+// release hands the buffer's full-size chunks and big entry slice to the
+// pools; the buffer
 // must not be used afterwards, nor any record it returned.
 func (b *partBuf) release() {
 	for _, c := range b.chunks {
 		if cap(c) == maxChunkBytes {
 			fullChunks.Put(&c)
 		}
+	}
+	if cap(b.entries) >= pooledEntriesMin {
+		e := b.entries[:0]
+		bigEntries.Put(&e)
 	}
 	*b = partBuf{}
 }
