@@ -183,9 +183,11 @@ func appendScalar(dst []byte, k fieldKind, size uintptr, p unsafe.Pointer) []byt
 		}
 		return append(dst, 0)
 	case kindFloat:
-		f := *(*float64)(p)
+		var f float64
 		if size == 4 {
 			f = float64(*(*float32)(p))
+		} else {
+			f = *(*float64)(p)
 		}
 		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
 	default: // kindString
