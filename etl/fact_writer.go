@@ -122,13 +122,28 @@ func (s *blockRows[B, R]) next(r *R, _ *rowArena) (int64, error) {
 // the small shape (1.39 M header rows, three files) it measured no faster
 // on 2 cores (medians of 11 interleaved runs: 39,382 and 39,237
 // exchanges/s) and holds two Parquet writers' buffers at once.
+//
+// The batches, and the arenas their strings are held in, serve every file
+// of the partition in turn (each file hands all of them back before the
+// next starts), and the arenas go back to a pool for the next partition:
+// made anew for each file, they were a twentieth of the bytes a run
+// allocated.
 func writeFiles[R any](src rowSource[R], lim fileLimits, newFile newFileFunc) (rows int64, err error) {
+	free := make(chan *rowBatch[R], fileBatchesInFlight)
+	for range fileBatchesInFlight {
+		free <- &rowBatch[R]{rows: make([]R, 0, writeBatch), arena: takeArena()}
+	}
+	defer func() {
+		for range fileBatchesInFlight {
+			select {
+			case b := <-free:
+				b.arena.giveBack()
+			default: // lost with a file that failed: the GC has it
+			}
+		}
+	}()
 	for src.more() && err == nil {
 		full := make(chan *rowBatch[R], fileBatchesInFlight-2)
-		free := make(chan *rowBatch[R], fileBatchesInFlight)
-		for range fileBatchesInFlight {
-			free <- &rowBatch[R]{rows: make([]R, 0, writeBatch)}
-		}
 		// A file whose rows could not all be read must not be kept: its
 		// writer returns an error, so the file is abandoned, not renamed
 		// over an earlier version of it. (Closing full publishes the flag.)
@@ -142,19 +157,32 @@ func writeFiles[R any](src rowSource[R], lim fileLimits, newFile newFileFunc) (r
 			}
 			return nil
 		})
-		n, perr := produceFile(src, lim, full, free)
+		// A writer can end without reading a batch (its file could not be
+		// created): the producer must then stop rather than wait for it.
+		var werr error
+		ended := make(chan struct{})
+		go func() { werr = <-done; close(ended) }()
+		n, perr := produceFile(src, lim, full, free, ended)
 		rows += n
 		if perr != nil {
 			err = perr
 			aborted.Store(true)
 		}
 		close(full)
-		if werr := <-done; err == nil {
+		<-ended
+		for b := range full { // left by a writer that ended early
+			free <- b
+		}
+		if err == nil || errors.Is(err, errWriterEnded) {
 			err = werr
 		}
 	}
 	return rows, err
 }
+
+// errWriterEnded is what produceFile returns when the file's writer ended
+// before it had all the rows (its own error is the one reported).
+var errWriterEnded = errors.New("file writer ended early")
 
 // errFileAborted is what a file's writer returns when its rows could not
 // all be read (the reader's error is the one reported).
@@ -165,26 +193,58 @@ var errFileAborted = errors.New("file abandoned: its rows could not be read")
 // go out in batches of writeBatch rows (fewer when
 // maxBatchBytes is reached): the batching depends only on the rows, so the
 // bytes of the file do too.
-func produceFile[R any](src rowSource[R], lim fileLimits, full chan<- *rowBatch[R], free <-chan *rowBatch[R]) (rows int64, err error) {
-	batch := <-free
+func produceFile[R any](src rowSource[R], lim fileLimits, full, free chan *rowBatch[R], ended <-chan struct{}) (rows int64, err error) {
+	var batch *rowBatch[R]
+	// send hands batch to the writer and takes the next empty one, unless
+	// the writer has ended.
+	send := func() bool {
+		select {
+		case full <- batch:
+		case <-ended:
+			return false
+		}
+		select {
+		case batch = <-free:
+			return true
+		case <-ended:
+			batch = nil
+			return false
+		}
+	}
+	select {
+	case batch = <-free:
+	case <-ended:
+		return 0, errWriterEnded
+	}
 	var batchBytes, fileBytes int64
 	for src.more() && rows < int64(lim.maxRows) && (lim.maxBytes <= 0 || fileBytes < lim.maxBytes) {
 		batch.rows = batch.rows[:len(batch.rows)+1]
 		n, err := src.next(&batch.rows[len(batch.rows)-1], &batch.arena)
 		if err != nil {
-			full <- batch
+			select {
+			case full <- batch:
+			case <-ended:
+			}
 			return rows, err
 		}
 		rows++
 		batchBytes += n
 		fileBytes += n
 		if len(batch.rows) == writeBatch || batchBytes >= maxBatchBytes {
-			full <- batch
-			batch, batchBytes = <-free, 0
+			if !send() {
+				return rows, errWriterEnded
+			}
+			batchBytes = 0
 		}
 	}
-	if len(batch.rows) > 0 {
-		full <- batch
+	if len(batch.rows) == 0 {
+		free <- batch
+		return rows, nil
+	}
+	select {
+	case full <- batch:
+	case <-ended:
+		return rows, errWriterEnded
 	}
 	return rows, nil
 }

@@ -1,5 +1,7 @@
 package etl
 
+import "sync"
+
 // rowArena holds the strings and byte slices of a batch of decoded rows.
 //
 // Decoding a row used to copy its record into a string of its own, so
@@ -45,3 +47,25 @@ func (a *rowArena) hold(rec []byte) []byte {
 // reset makes the arena's bytes reusable: every row decoded into it must
 // be gone.
 func (a *rowArena) reset() { a.b = a.b[:0] }
+
+// arenaBytes holds the bytes of arenas no batch uses (see writeFiles).
+var arenaBytes sync.Pool // of *[]byte
+
+// takeArena returns an empty arena, with the bytes of a released one if
+// there are any.
+func takeArena() rowArena {
+	if b, ok := arenaBytes.Get().(*[]byte); ok {
+		return rowArena{b: (*b)[:0]}
+	}
+	return rowArena{}
+}
+
+// giveBack releases the arena's bytes: every row decoded into it must be
+// gone, and the arena is empty afterwards.
+func (a *rowArena) giveBack() {
+	if cap(a.b) > 0 {
+		b := a.b[:0]
+		arenaBytes.Put(&b)
+	}
+	a.b = nil
+}

@@ -330,3 +330,31 @@ func TestFailedMergeKeepsEarlierFile(t *testing.T) {
 	}
 	sameTrees(t, "after a failed rewrite", before, after)
 }
+
+// TestFileThatCannotBeCreated: when a partition's file cannot even be
+// created (here a plain file stands where its directory should be), the
+// flush reports why instead of waiting forever for a writer that never
+// read a row, and with many more rows than the batches in flight.
+func TestFileThatCannotBeCreated(t *testing.T) {
+	root := t.TempDir()
+	exs := testExchanges(3000)
+	order := make([]int, len(exs))
+	for i := range order {
+		order[i] = i
+	}
+	ft, _ := headerTable(root, 1<<30, 500_000, 64)
+	ingestOrder(t, ft, exs, order)
+	if err := os.WriteFile(filepath.Join(root, "http_header"), []byte("in the way"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	result := make(chan error, 1)
+	go func() { result <- ft.flushAll() }()
+	select {
+	case err := <-result:
+		if err == nil || !strings.Contains(err.Error(), "http_header") {
+			t.Fatalf("flush: %v, want the directory's error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("flush still waiting after 30 s for a file that could not be created")
+	}
+}
