@@ -147,13 +147,26 @@ func bodyRow(b detailBase, dir string, m *http1.Message) (schema.HTTPBody, decod
 		n := dec.Decoded
 		r.DecodedBytes = &n
 	}
+	r.SHA256Decoded = sha256Hex(r.Body)
 	if whole {
-		sum := sha256.Sum256(m.Body)
-		r.SHA256 = hex.EncodeToString(sum[:])
+		r.SHA256 = r.SHA256Decoded
+		if !sameBytes(r.Body, m.Body) { // content-decoded: hash the body as sent
+			r.SHA256 = sha256Hex(m.Body)
+		}
 	}
-	sum := sha256.Sum256(r.Body)
-	r.SHA256Decoded = hex.EncodeToString(sum[:])
 	return r, dec, true
+}
+
+// sha256Hex is the hex SHA-256 of b.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// sameBytes reports whether a and b are the same bytes in memory (an
+// identity body is stored as captured, so its two hashes are one).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // mediaType is the lower-case type/subtype of a Content-Type value.
