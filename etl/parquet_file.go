@@ -2,6 +2,7 @@ package etl
 
 import (
 	"io"
+	"reflect"
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
@@ -44,13 +45,31 @@ var parquetZstd = zstd.Codec{Level: zstd.SpeedFastest}
 // empty path_in_schema, which Spark and Athena refuse (parquet-go issue
 // #602; seen here as files 104 bytes shorter than a new writer's).
 func newParquetWriter[T any](w io.Writer) *parquet.GenericWriter[T] {
-	return parquet.NewGenericWriter[T](w,
+	opts := []parquet.WriterOption{
 		parquet.Compression(&parquetZstd),
 		parquet.DataPageStatistics(false),
 		parquet.MaxRowsPerRowGroup(rowGroupRows),
 		parquet.CreatedBy("spanlake", strconv.Itoa(schema.Version), ""),
 		parquet.KeyValueMetadata("spanlake.schema_version", strconv.Itoa(schema.Version)),
-	)
+	}
+	for _, col := range noBounds[reflect.TypeFor[T]()] {
+		opts = append(opts, parquet.SkipPageBounds(col))
+	}
+	return parquet.NewGenericWriter[T](w, opts...)
+}
+
+// noBounds lists, per row type, the columns written without min/max
+// (neither in the page index nor in the chunk statistics): free-form
+// values whose bounds span nearly everything in every row group, so that
+// no reader could ever prune with them, while computing them compared
+// every value of every page. http_header's name and value took 12 % of
+// its encoding (BenchmarkParquetWriteHeaders); name_lower, which queries
+// filter on, keeps its bounds. Null counts are still written.
+// TestParquetStatistics checks both sides.
+var noBounds = map[reflect.Type][]string{
+	reflect.TypeFor[schema.HTTPHeader](): {"direction", "name", "name_raw", "value", "value_raw"},
+	reflect.TypeFor[schema.HTTPBody]():   {"body", "sha256", "sha256_decoded"},
+	reflect.TypeFor[schema.HTTPParam]():  {"name_raw", "value", "value_raw"},
 }
 
 // writeParquet encodes rows as one Parquet file.

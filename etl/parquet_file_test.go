@@ -3,6 +3,7 @@ package etl
 import (
 	"bytes"
 	"encoding/binary"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestParquetStatistics(t *testing.T) {
 		t.Fatalf("page index of %d columns, want %d", len(idx), len(cols))
 	}
 	pages := 0
-	for _, col := range []string{"exchange_id", "request_ts", "name_lower", "value"} {
+	for _, col := range []string{"exchange_id", "request_ts", "name_lower", "ordinal"} {
 		ci := idx[byName[col]]
 		if len(ci.MinValues) == 0 || len(ci.MinValues) != len(ci.MaxValues) {
 			t.Errorf("%s: page index with %d min and %d max values", col, len(ci.MinValues), len(ci.MaxValues))
@@ -79,5 +80,26 @@ func TestParquetStatistics(t *testing.T) {
 	}
 	if pages < 2 {
 		t.Errorf("at most %d page per column: the test does not cover page bounds", pages)
+	}
+
+	// The columns of noBounds have neither, and every other column has
+	// chunk bounds.
+	skip := map[string]bool{}
+	for _, c := range noBounds[reflect.TypeFor[schema.HTTPHeader]()] {
+		skip[c] = true
+	}
+	for name, i := range byName {
+		st := cols[i].MetaData.Statistics
+		hasBounds := len(st.MaxValue) > 0 || len(st.MinValue) > 0
+		for _, v := range idx[i].MaxValues {
+			hasBounds = hasBounds || len(v) > 0
+		}
+		allNull := name == "name_raw" || name == "value_raw" // no invalid UTF-8 here: no value to bound
+		switch {
+		case skip[name] && hasBounds:
+			t.Errorf("%s: bounds written for a column of noBounds", name)
+		case !skip[name] && !allNull && !hasBounds:
+			t.Errorf("%s: no bounds", name)
+		}
 	}
 }
