@@ -57,7 +57,11 @@ func exchangeDetail(ex *http1.Exchange) detailRows {
 			body = reqBody.Stored
 			complete = !reqBody.Truncated && messageWhole(&q.Message)
 		}
-		for i, p := range extractParams(q.Target, ct, body, complete) {
+		ps := extractParams(q.Target, ct, body, complete)
+		if len(ps) > 0 {
+			d.params = make([]schema.HTTPParam, 0, len(ps))
+		}
+		for i, p := range ps {
 			d.params = append(d.params, paramRow(base, i, p))
 		}
 		// Ordinals count within each source.

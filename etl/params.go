@@ -2,8 +2,6 @@ package etl
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -145,46 +143,6 @@ func appendMultipart(out []param, body []byte, boundary string) []param {
 		if err != nil {
 			p.ValueTruncated = true
 			return append(out, p)
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// appendJSON lists the top-level fields of a JSON object body, strings as
-// their text and every other value as compact JSON. A body cut short
-// yields the fields that were complete.
-func appendJSON(out []param, body []byte) []param {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return out
-	}
-	for n := 0; dec.More() && n < maxParamsPerSrc; n++ {
-		tok, err := dec.Token()
-		if err != nil {
-			return out
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return out
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return out
-		}
-		p := param{Source: "json", Name: name, HasValue: true}
-		var s string
-		if raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
-			p.Value, p.ValueTruncated = capValue(s)
-		} else if raw[0] == 'n' {
-			p.HasValue = false // JSON null
-		} else {
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, raw); err != nil && !errors.Is(err, io.EOF) {
-				buf.Reset()
-				buf.Write(raw)
-			}
-			p.Value, p.ValueTruncated = capValue(buf.String())
 		}
 		out = append(out, p)
 	}

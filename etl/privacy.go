@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/spanlake/spanlake/schema"
 )
@@ -184,6 +185,35 @@ func (p *Privacy) query(q string) (string, bool) {
 	return strings.Join(parts, "&"), changed
 }
 
+// secretHeader reports whether line i of hb is a secret header, and its
+// lower-case name. An ASCII name (nearly all) is compared by length and
+// case-insensitively against the few secret names, without lowering it
+// and looking it up for each of an exchange's ~20 lines; any other name
+// goes the long way, as its name_lower is made.
+func secretHeader(hb *headerBlock, i int) (string, bool) {
+	name := hb.Names[i]
+	for j := 0; j < len(name); j++ {
+		if name[j] >= utf8.RuneSelf {
+			lower := hb.nameLower(i)
+			return lower, secretHeaders[lower]
+		}
+	}
+	var s string
+	switch len(name) {
+	case len("cookie"):
+		s = "cookie"
+	case len("set-cookie"):
+		s = "set-cookie"
+	case len("authorization"):
+		s = "authorization"
+	case len("proxy-authorization"):
+		s = "proxy-authorization"
+	default:
+		return "", false
+	}
+	return s, strings.EqualFold(name, s)
+}
+
 // redactDetail applies the policy to the detail rows of one exchange. It
 // is safe for concurrent use (Warehouse.Prepare runs it on ingest's
 // shards).
@@ -194,7 +224,7 @@ func (p *Privacy) redactDetail(d *detailRows) {
 	for i := range d.headers {
 		hb := &d.headers[i]
 		for j := range hb.Values {
-			if lower := hb.nameLower(j); secretHeaders[lower] {
+			if lower, ok := secretHeader(hb, j); ok {
 				v, _ := text(hb.Values[j])
 				hb.Values[j] = p.headerValue(lower, v)
 			}

@@ -86,3 +86,24 @@ func TestTokenIsTruncatedHMAC(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestSecretHeaderMatchesNameLower: the quick check of secretHeader says
+// what looking up the line's name_lower says, for every spelling tried:
+// common names, case variants, near misses, a Kelvin sign (which
+// lower-cases to k) and bytes that are not UTF-8.
+func TestSecretHeaderMatchesNameLower(t *testing.T) {
+	names := []string{"Cookie", "COOKIE", "cookie", "cookie2", "Cookies", "Set-Cookie", "set-cookie", "SET-COOKIE",
+		"Authorization", "authorization", "AUTHORIZATION", "X-Authorization", "Authorization ", "Proxy-Authorization",
+		"proxy-authorization", "Proxy-Authorisation", "set-coo\u212Aie", "Coo\u212Aie", "cook\xffe", "\xff", ""}
+	for n := range commonLower {
+		names = append(names, n)
+	}
+	for _, n := range names {
+		hb := headerBlock{Names: []string{n}, Values: []string{"v"}}
+		lower, ok := secretHeader(&hb, 0)
+		want := hb.nameLower(0)
+		if ok != secretHeaders[want] || (ok && lower != want) {
+			t.Errorf("%q: secretHeader says %q %v, name_lower %q (secret %v)", n, lower, ok, want, secretHeaders[want])
+		}
+	}
+}
