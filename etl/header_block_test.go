@@ -19,10 +19,7 @@ func TestHeaderBlocksWriteTheSameFiles(t *testing.T) {
 		rowsRoot, blocksRoot := t.TempDir(), t.TempDir()
 
 		rows, _ := headerTable(rowsRoot, 16<<10, maxRows, 4)
-		order := make([]int, len(exs))
-		for i := range order {
-			order[i] = i
-		}
+		order := arrivalOrder(len(exs))
 		ingestOrder(t, rows, exs, order)
 		if err := rows.flushAll(); err != nil {
 			t.Fatal(err)

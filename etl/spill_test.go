@@ -95,6 +95,15 @@ func ingestOrder(t *testing.T, ft *factTable[schema.HTTPHeader], exs []testExcha
 	}
 }
 
+// arrivalOrder is 0, 1, ... n-1: exchanges added in the order made.
+func arrivalOrder(n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	return order
+}
+
 // timeOfMicros is the time of a Parquet microsecond timestamp.
 func timeOfMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
@@ -300,10 +309,7 @@ func TestSpillRunCorrupt(t *testing.T) {
 func TestFailedMergeKeepsEarlierFile(t *testing.T) {
 	root := t.TempDir()
 	exs := testExchanges(100)
-	order := make([]int, len(exs))
-	for i := range order {
-		order[i] = i
-	}
+	order := arrivalOrder(len(exs))
 	first, _ := headerTable(root, 1<<30, 500_000, 64)
 	ingestOrder(t, first, exs, order)
 	if err := first.flushAll(); err != nil {
@@ -338,10 +344,7 @@ func TestFailedMergeKeepsEarlierFile(t *testing.T) {
 func TestFileThatCannotBeCreated(t *testing.T) {
 	root := t.TempDir()
 	exs := testExchanges(3000)
-	order := make([]int, len(exs))
-	for i := range order {
-		order[i] = i
-	}
+	order := arrivalOrder(len(exs))
 	ft, _ := headerTable(root, 1<<30, 500_000, 64)
 	ingestOrder(t, ft, exs, order)
 	if err := os.WriteFile(filepath.Join(root, "http_header"), []byte("in the way"), 0o640); err != nil {
