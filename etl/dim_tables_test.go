@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -68,5 +69,21 @@ func TestDimensionsBoundedAndUnique(t *testing.T) {
 	}
 	if string(files[0]) != string(files[1]) {
 		t.Error("dim_vhost depends on the order in which two values of one key arrived")
+	}
+}
+
+// TestPathDepth: pathDepth counts the non-empty segments, as splitting on
+// '/' and dropping empty ones does.
+func TestPathDepth(t *testing.T) {
+	for _, p := range []string{"", "/", "//", "/a", "a", "/a/b", "/a//b/", "a/b/c", "///x///y", "/é/\xff/", "/a/b/c/d/e/f.html"} {
+		want := 0
+		for _, seg := range strings.Split(p, "/") {
+			if seg != "" {
+				want++
+			}
+		}
+		if got := pathDepth(p); got != want {
+			t.Errorf("pathDepth(%q) = %d, want %d", p, got, want)
+		}
 	}
 }

@@ -118,13 +118,20 @@ func urlRow(target string, present bool) (int64, schema.DimURL) {
 	if strings.ContainsAny(ext, "/\\") {
 		ext = ""
 	}
+	return k, schema.DimURL{URLKey: k, Path: s, PathRaw: raw, Extension: ext, Depth: int32(pathDepth(s)), Present: true}
+}
+
+// pathDepth counts the non-empty segments of a path ("/a//b/" has 2),
+// without splitting it: a distinct URL per request made that split one
+// allocation per exchange.
+func pathDepth(s string) int {
 	depth := 0
-	for _, seg := range strings.Split(s, "/") {
-		if seg != "" {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '/' && (i == 0 || s[i-1] == '/') {
 			depth++
 		}
 	}
-	return k, schema.DimURL{URLKey: k, Path: s, PathRaw: raw, Extension: ext, Depth: int32(depth), Present: true}
+	return depth
 }
 
 func userAgentRow(ua string, present bool) (int64, schema.DimUserAgent) {
