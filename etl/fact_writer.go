@@ -171,6 +171,9 @@ func writeFiles[R any](src rowSource[R], lim fileLimits, newFile newFileFunc) (r
 		close(full)
 		<-ended
 		for b := range full { // left by a writer that ended early
+			clear(b.rows)
+			b.rows = b.rows[:0]
+			b.arena.reset()
 			free <- b
 		}
 		if err == nil || errors.Is(err, errWriterEnded) {
