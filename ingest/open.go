@@ -79,7 +79,7 @@ type openedFile struct {
 	size        int64
 	compression Compression
 	closers     []func() error
-	counter     *countingReader // counts decompressed bytes consumed by the capture reader
+	counter     *countingReader // counts the (decompressed) bytes that went into stream
 	hashed      *hashingReader  // hashes the bytes as stored (before decompression)
 	ahead       *readAhead      // decompresses ahead in a goroutine; nil when not compressed
 	stream      *bufio.Reader   // what the capture reader reads
@@ -118,7 +118,8 @@ func openCapture(path string) (*openedFile, error) {
 // in fact gzip'd is still read).
 func openStream(in io.Reader, size int64) (*openedFile, error) {
 	o := &openedFile{size: size, compression: CompressionNone, hashed: &hashingReader{r: in, h: xxhash.New()}}
-	raw := bufio.NewReaderSize(o.hashed, readBufferSize)
+	stored := &countingReader{r: o.hashed}
+	raw := bufio.NewReaderSize(stored, readBufferSize)
 	head, _ := raw.Peek(4)
 	var r io.Reader = raw
 	switch {
@@ -142,9 +143,10 @@ func openStream(in io.Reader, size int64) (*openedFile, error) {
 		r = zr
 	}
 	if o.compression == CompressionNone {
-		// Already buffered: count what the capture reader takes from raw.
-		o.counter = &countingReader{r: raw}
-		o.stream = bufio.NewReaderSize(o.counter, 64<<10)
+		// The capture reader reads raw itself: one buffer between the
+		// file and the packets, which the pcap reader takes its records
+		// from without copying them (pcapRecords).
+		o.counter, o.stream = stored, raw
 	} else {
 		ra := newReadAhead(r)
 		o.ahead = ra

@@ -108,7 +108,7 @@ func newPacketReader(path string, o *openedFile) (*PacketReader, error) {
 			o.Close()
 			return nil, &CaptureError{Path: path, Offset: o.offset(), Err: fmt.Errorf("pcap header: %w", err)}
 		}
-		pr.src, pr.container, pr.linkType, pr.snaplen = r, ContainerPcap, r.LinkType(), r.Snaplen()
+		pr.src, pr.container, pr.linkType, pr.snaplen = newPcapRecords(o.stream, r, head), ContainerPcap, r.LinkType(), r.Snaplen()
 	default:
 		o.Close()
 		return nil, &CaptureError{Path: path, Err: ErrNotCapture}
