@@ -24,24 +24,15 @@ func pcapgoRecords(data []byte) ([][]byte, []gopacket.CaptureInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var pkts [][]byte
-	var cis []gopacket.CaptureInfo
 	lastGood := pos()
-	for range 100_000 {
+	return collectRecords(func() ([]byte, gopacket.CaptureInfo, error) {
 		d, ci, err := r.ZeroCopyReadPacketData()
 		if err == io.EOF && pos() > lastGood {
 			err = io.ErrUnexpectedEOF
 		}
 		lastGood = pos()
-		if err == io.EOF {
-			return pkts, cis, nil
-		}
-		if err != nil {
-			return pkts, cis, err
-		}
-		pkts, cis = append(pkts, bytes.Clone(d)), append(cis, ci)
-	}
-	return pkts, cis, nil
+		return d, ci, err
+	})
 }
 
 // readerRecords reads data with PacketReader.
@@ -51,10 +42,19 @@ func readerRecords(data []byte) ([][]byte, []gopacket.CaptureInfo, error) {
 		return nil, nil, err
 	}
 	defer r.Close()
+	return collectRecords(func() ([]byte, gopacket.CaptureInfo, error) {
+		d, ci, _, err := r.Next()
+		return d, ci, err
+	})
+}
+
+// collectRecords copies the packets next returns until io.EOF (nil error)
+// or another error.
+func collectRecords(next func() ([]byte, gopacket.CaptureInfo, error)) ([][]byte, []gopacket.CaptureInfo, error) {
 	var pkts [][]byte
 	var cis []gopacket.CaptureInfo
 	for range 100_000 {
-		d, ci, _, err := r.Next()
+		d, ci, err := next()
 		if err == io.EOF {
 			return pkts, cis, nil
 		}
