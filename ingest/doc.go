@@ -9,6 +9,11 @@
 // parser (sub-package http1). What comes out — exchanges, connection records,
 // per-file statistics — goes to a Sink; ingest knows nothing of Parquet.
 //
+// Reading: an uncompressed pcap is read through one 1 MiB buffer, and its
+// packets are handed out as slices of that buffer (pcap_records.go); a
+// compressed capture is decompressed ahead on a goroutine of its own
+// (readahead.go); pcapng goes through pcapgo's reader.
+//
 // Goroutines: one reads and decodes; with Workers > 1, connections are
 // sharded by a hash of their endpoints over that many goroutines that
 // reassemble and parse (shard.go), and one collector calls the Sink in a
