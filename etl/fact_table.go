@@ -52,8 +52,15 @@ type factTable[T any] struct {
 }
 
 // newFileFunc starts writing the next file of a partition with write (on a
-// goroutine of its own) and returns the channel its result comes on.
-type newFileFunc func(write func(io.Writer) error) <-chan error
+// goroutine of its own).
+type newFileFunc func(write func(io.Writer) error) *fileWrite
+
+// fileWrite is a file being written: done is closed when its writer has
+// returned, and err is then what it returned.
+type fileWrite struct {
+	done chan struct{}
+	err  error
+}
 
 // recordFiles writes records decoded by codec as they are.
 func recordFiles[T any](codec *rowCodec[T]) func(recCursor, fileLimits, newFileFunc) (int64, error) {
@@ -223,13 +230,16 @@ func (t *factTable[T]) flush(p partition) (err error) {
 		dir, rel = t.dir, ""
 	}
 	var names []string
-	newFile := func(write func(io.Writer) error) <-chan error {
+	newFile := func(write func(io.Writer) error) *fileWrite {
 		name := partFileName(p.source, t.next[p])
 		t.next[p]++
 		names = append(names, name)
-		done := make(chan error, 1)
-		go func() { done <- t.files.write(dir, name, write) }()
-		return done
+		fw := &fileWrite{done: make(chan struct{})}
+		go func() {
+			fw.err = t.files.write(dir, name, write)
+			close(fw.done)
+		}()
+		return fw
 	}
 	n, err := t.output(src, t.limits, newFile)
 	t.rows += n

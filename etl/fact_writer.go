@@ -36,6 +36,14 @@ type rowBatch[R any] struct {
 	arena rowArena
 }
 
+// empty drops the batch's rows, then the bytes their strings point to:
+// the writer has copied them, or they will not be written.
+func (b *rowBatch[R]) empty() {
+	clear(b.rows)
+	b.rows = b.rows[:0]
+	b.arena.reset()
+}
+
 // recordRows is the rowSource of a table whose records are its rows.
 type recordRows[T any] struct {
 	src   recCursor
@@ -148,7 +156,7 @@ func writeFiles[R any](src rowSource[R], lim fileLimits, newFile newFileFunc) (r
 		// writer returns an error, so the file is abandoned, not renamed
 		// over an earlier version of it. (Closing full publishes the flag.)
 		var aborted atomic.Bool
-		done := newFile(func(w io.Writer) error {
+		fw := newFile(func(w io.Writer) error {
 			if err := consumeFile(w, full, free); err != nil {
 				return err
 			}
@@ -158,26 +166,21 @@ func writeFiles[R any](src rowSource[R], lim fileLimits, newFile newFileFunc) (r
 			return nil
 		})
 		// A writer can end without reading a batch (its file could not be
-		// created): the producer must then stop rather than wait for it.
-		var werr error
-		ended := make(chan struct{})
-		go func() { werr = <-done; close(ended) }()
-		n, perr := produceFile(src, lim, full, free, ended)
+		// created): the producer then stops rather than wait for it.
+		n, perr := produceFile(src, lim, full, free, fw.done)
 		rows += n
 		if perr != nil {
 			err = perr
 			aborted.Store(true)
 		}
 		close(full)
-		<-ended
+		<-fw.done
 		for b := range full { // left by a writer that ended early
-			clear(b.rows)
-			b.rows = b.rows[:0]
-			b.arena.reset()
+			b.empty()
 			free <- b
 		}
 		if err == nil || errors.Is(err, errWriterEnded) {
-			err = werr
+			err = fw.err
 		}
 	}
 	return rows, err
@@ -197,26 +200,26 @@ var errFileAborted = errors.New("file abandoned: its rows could not be read")
 // maxBatchBytes is reached): the batching depends only on the rows, so the
 // bytes of the file do too.
 func produceFile[R any](src rowSource[R], lim fileLimits, full, free chan *rowBatch[R], ended <-chan struct{}) (rows int64, err error) {
-	var batch *rowBatch[R]
-	// send hands batch to the writer and takes the next empty one, unless
+	// put hands a batch to the writer and take gets an empty one, unless
 	// the writer has ended.
-	send := func() bool {
+	put := func(b *rowBatch[R]) bool {
 		select {
-		case full <- batch:
-		case <-ended:
-			return false
-		}
-		select {
-		case batch = <-free:
+		case full <- b:
 			return true
 		case <-ended:
-			batch = nil
 			return false
 		}
 	}
-	select {
-	case batch = <-free:
-	case <-ended:
+	take := func() (*rowBatch[R], bool) {
+		select {
+		case b := <-free:
+			return b, true
+		case <-ended:
+			return nil, false
+		}
+	}
+	batch, ok := take()
+	if !ok {
 		return 0, errWriterEnded
 	}
 	var batchBytes, fileBytes int64
@@ -224,17 +227,17 @@ func produceFile[R any](src rowSource[R], lim fileLimits, full, free chan *rowBa
 		batch.rows = batch.rows[:len(batch.rows)+1]
 		n, err := src.next(&batch.rows[len(batch.rows)-1], &batch.arena)
 		if err != nil {
-			select {
-			case full <- batch:
-			case <-ended:
-			}
+			put(batch)
 			return rows, err
 		}
 		rows++
 		batchBytes += n
 		fileBytes += n
 		if len(batch.rows) == writeBatch || batchBytes >= maxBatchBytes {
-			if !send() {
+			if !put(batch) {
+				return rows, errWriterEnded
+			}
+			if batch, ok = take(); !ok {
 				return rows, errWriterEnded
 			}
 			batchBytes = 0
@@ -244,9 +247,7 @@ func produceFile[R any](src rowSource[R], lim fileLimits, full, free chan *rowBa
 		free <- batch
 		return rows, nil
 	}
-	select {
-	case full <- batch:
-	case <-ended:
+	if !put(batch) {
 		return rows, errWriterEnded
 	}
 	return rows, nil
@@ -262,11 +263,7 @@ func consumeFile[R any](w io.Writer, full <-chan *rowBatch[R], free chan<- *rowB
 		if err == nil {
 			_, err = pw.Write(batch.rows)
 		}
-		// The writer has copied the values: the rows, then the bytes
-		// their strings point to, can go.
-		clear(batch.rows)
-		batch.rows = batch.rows[:0]
-		batch.arena.reset()
+		batch.empty() // the writer has copied the values
 		free <- batch
 	}
 	if err == nil {

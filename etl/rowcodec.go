@@ -253,12 +253,7 @@ func storeUint(p unsafe.Pointer, size uintptr, v uint64) {
 }
 
 // decodeRow sets *row from the record rec, which it does not retain.
-func (c *rowCodec[T]) decodeRow(rec []byte, row *T) error {
-	if h, ok := any(row).(handCoded); ok {
-		return h.decodeRecord(rec)
-	}
-	return c.decodeFields(rec, row, nil)
-}
+func (c *rowCodec[T]) decodeRow(rec []byte, row *T) error { return c.decodeRowIn(rec, row, nil) }
 
 // decodeRowIn is decodeRow with the row's strings and byte slices held
 // by arena (see rowArena for how long they stay valid).

@@ -149,10 +149,7 @@ func sameTrees(t *testing.T, what string, a, b map[string][]byte) {
 // run is left behind.
 func TestFactTableSameFilesAnyOrderAnyBudget(t *testing.T) {
 	exs := testExchanges(2000)
-	ordered := make([]int, len(exs))
-	for i := range ordered {
-		ordered[i] = i
-	}
+	ordered := arrivalOrder(len(exs))
 	shuffled := slices.Clone(ordered)
 	rand.New(rand.NewPCG(3, 4)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 
