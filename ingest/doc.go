@@ -9,10 +9,11 @@
 // parser (sub-package http1). What comes out — exchanges, connection records,
 // per-file statistics — goes to a Sink; ingest knows nothing of Parquet.
 //
-// Reading: an uncompressed pcap is read through one 1 MiB buffer, and its
-// packets are handed out as slices of that buffer (pcap_records.go); a
-// compressed capture is decompressed ahead on a goroutine of its own
-// (readahead.go); pcapng goes through pcapgo's reader.
+// Reading: every capture is read — from the file, through its content hash
+// and its decompressor if any — on a goroutine of its own, into blocks a
+// few blocks ahead of the reader (block_stream.go); pcap packets are handed
+// out as slices of those blocks (pcap_records.go); pcapng goes through
+// pcapgo's reader.
 //
 // Goroutines: one reads and decodes; with Workers > 1, connections are
 // sharded by a hash of their endpoints over that many goroutines that

@@ -29,10 +29,6 @@ var (
 	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
-// readBufferSize is large enough that a read system call moves a useful
-// amount of data, small enough to be irrelevant for memory.
-const readBufferSize = 1 << 20
-
 // countingReader counts the bytes handed out, so damage can be reported at
 // the offset (in the decompressed stream) where it was found.
 type countingReader struct {
@@ -65,9 +61,7 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 // bytes past the end of a compressed stream) and returns the xxHash64 of
 // all of it.
 func (o *openedFile) contentHash() (uint64, error) {
-	if o.ahead != nil {
-		o.ahead.Close() // the decompressing goroutine reads the file too
-	}
+	o.blocks.Close() // its goroutine reads the file too
 	if _, err := io.Copy(io.Discard, o.hashed); err != nil {
 		return 0, err
 	}
@@ -79,10 +73,9 @@ type openedFile struct {
 	size        int64
 	compression Compression
 	closers     []func() error
-	counter     *countingReader // counts the (decompressed) bytes that went into stream
-	hashed      *hashingReader  // hashes the bytes as stored (before decompression)
-	ahead       *readAhead      // decompresses ahead in a goroutine; nil when not compressed
-	stream      *bufio.Reader   // what the capture reader reads
+	hashed      *hashingReader // hashes the bytes as stored (before decompression)
+	blocks      *blockStream   // what the capture readers read (block_stream.go)
+	ng          *bufio.Reader  // pcapng only: pcapgo's NgReader reads blocks through it
 }
 
 func (o *openedFile) Close() error {
@@ -115,51 +108,53 @@ func openCapture(path string) (*openedFile, error) {
 
 // openStream unwraps the compression of a capture stream, sniffed from its
 // first bytes (never from a file name, so a rotated "capture.pcap3" that is
-// in fact gzip'd is still read).
+// in fact gzip'd is still read), and starts reading it on a goroutine of
+// its own (blockStream).
 func openStream(in io.Reader, size int64) (*openedFile, error) {
 	o := &openedFile{size: size, compression: CompressionNone, hashed: &hashingReader{r: in, h: xxhash.New()}}
-	stored := &countingReader{r: o.hashed}
-	raw := bufio.NewReaderSize(stored, readBufferSize)
-	head, _ := raw.Peek(4)
-	var r io.Reader = raw
+	var head [4]byte
+	n, err := io.ReadFull(o.hashed, head[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, err
+	}
+	// An uncompressed file is read into the blocks straight from the file:
+	// one copy of every byte, made by the filling goroutine.
+	var src io.Reader = io.MultiReader(bytes.NewReader(head[:n]), o.hashed)
 	switch {
-	case bytes.HasPrefix(head, magicGzip):
-		zr, err := gzip.NewReader(raw)
+	case bytes.HasPrefix(head[:n], magicGzip):
+		zr, err := gzip.NewReader(bufio.NewReaderSize(src, compressedBufferSize))
 		if err != nil {
 			return nil, fmt.Errorf("gzip header: %w", err)
 		}
 		o.compression = CompressionGzip
 		o.closers = append(o.closers, zr.Close)
-		r = zr
-	case bytes.HasPrefix(head, magicZstd):
+		src = zr
+	case bytes.HasPrefix(head[:n], magicZstd):
 		// A window above 64 MiB is refused: tcpdump | zstd never needs more,
 		// and a hostile header must not make us allocate gigabytes.
-		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20), zstd.WithDecoderMaxMemory(64<<20))
+		zr, err := zstd.NewReader(bufio.NewReaderSize(src, compressedBufferSize), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20), zstd.WithDecoderMaxMemory(64<<20))
 		if err != nil {
 			return nil, fmt.Errorf("zstd header: %w", err)
 		}
 		o.compression = CompressionZstd
 		o.closers = append(o.closers, func() error { zr.Close(); return nil })
-		r = zr
+		src = zr
 	}
-	if o.compression == CompressionNone {
-		// The capture reader reads raw itself: one buffer between the
-		// file and the packets, which the pcap reader takes its records
-		// from without copying them (pcapRecords).
-		o.counter, o.stream = stored, raw
-	} else {
-		ra := newReadAhead(r)
-		o.ahead = ra
-		o.closers = append(o.closers, ra.Close) // closed first: stops reading r before r is closed
-		o.counter = &countingReader{r: ra}
-		o.stream = bufio.NewReaderSize(o.counter, readBufferSize)
-	}
+	o.blocks = newBlockStream(src)
+	o.closers = append(o.closers, o.blocks.Close) // closed first: stops reading src before src is closed
 	return o, nil
 }
 
+// compressedBufferSize is the read buffer under a decompressor: large
+// enough that a read system call moves a useful amount of data.
+const compressedBufferSize = 256 << 10
+
 // offset is the number of (decompressed) bytes the capture reader consumed.
 func (o *openedFile) offset() int64 {
-	return o.counter.n - int64(o.stream.Buffered())
+	if o.ng != nil {
+		return o.blocks.Offset() - int64(o.ng.Buffered())
+	}
+	return o.blocks.Offset()
 }
 
 func statSize(path string) (int64, error) {

@@ -18,7 +18,7 @@ import (
 // like PacketReader.Next, an EOF after a record header is damage).
 func pcapgoRecords(data []byte) ([][]byte, []gopacket.CaptureInfo, error) {
 	counted := &countingReader{r: bytes.NewReader(data)}
-	br := bufio.NewReaderSize(counted, readBufferSize)
+	br := bufio.NewReaderSize(counted, 1<<20)
 	pos := func() int64 { return counted.n - int64(br.Buffered()) }
 	r, err := pcapgo.NewReader(br)
 	if err != nil {
@@ -123,7 +123,7 @@ func pcapOf(order binary.ByteOrder, nanos bool, snaplen uint32, frames [][]byte,
 func TestPcapRecordsMatchPcapgo(t *testing.T) {
 	var frames [][]byte
 	var lens []uint32
-	for _, n := range []int{0, 1, 60, 1514, 9000, pcapFastMax, pcapFastMax + 1, readBufferSize + 10, 64} {
+	for _, n := range []int{0, 1, 60, 1514, 9000, pcapFastMax, pcapFastMax + 1, blockData + 10, 64} {
 		f := make([]byte, n)
 		for i := range f {
 			f[i] = byte(i * 7)
@@ -132,7 +132,7 @@ func TestPcapRecordsMatchPcapgo(t *testing.T) {
 	}
 	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
 		for _, nanos := range []bool{false, true} {
-			for _, snaplen := range []uint32{65535, 2 * readBufferSize} {
+			for _, snaplen := range []uint32{65535, 2 * blockData} {
 				data := pcapOf(order, nanos, snaplen, frames, lens)
 				samePcapReading(t, data)
 				for cut := len(data) - 64 - 16; cut <= len(data); cut += 5 {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -90,25 +91,26 @@ func openError(path string, err error) error {
 
 func newPacketReader(path string, o *openedFile) (*PacketReader, error) {
 	pr := &PacketReader{path: path, file: o}
-	head, _ := o.stream.Peek(4)
+	head, _ := o.blocks.Peek(4)
 	switch {
 	case len(head) == 0:
 		o.Close()
 		return nil, &CaptureError{Path: path, Err: fmt.Errorf("empty file: %w", ErrNotCapture)}
 	case bytes.Equal(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}):
-		ng, err := pcapgo.NewNgReader(o.stream, pcapgo.NgReaderOptions{SkipUnknownVersion: true})
+		o.ng = bufio.NewReaderSize(o.blocks, pcapngBufferSize)
+		ng, err := pcapgo.NewNgReader(o.ng, pcapgo.NgReaderOptions{SkipUnknownVersion: true})
 		if err != nil {
 			o.Close()
 			return nil, &CaptureError{Path: path, Offset: o.offset(), Err: fmt.Errorf("pcapng section header: %w", err)}
 		}
 		pr.src, pr.ng, pr.container, pr.linkType = ng, ng, ContainerPcapNG, ng.LinkType()
 	case isPcapMagic(head):
-		r, err := pcapgo.NewReader(o.stream)
+		recs, err := newPcapRecords(o.blocks)
 		if err != nil {
 			o.Close()
 			return nil, &CaptureError{Path: path, Offset: o.offset(), Err: fmt.Errorf("pcap header: %w", err)}
 		}
-		pr.src, pr.container, pr.linkType, pr.snaplen = newPcapRecords(o.stream, r, head), ContainerPcap, r.LinkType(), r.Snaplen()
+		pr.src, pr.container, pr.linkType, pr.snaplen = recs, ContainerPcap, recs.linkType, recs.snaplen
 	default:
 		o.Close()
 		return nil, &CaptureError{Path: path, Err: ErrNotCapture}
@@ -116,6 +118,11 @@ func newPacketReader(path string, o *openedFile) (*PacketReader, error) {
 	pr.lastGood = o.offset()
 	return pr, nil
 }
+
+// pcapngBufferSize is the buffer pcapgo's NgReader reads blocks through
+// (it needs a bufio.Reader; at 4 KiB or more it takes ours as it is, so
+// offsets stay exact).
+const pcapngBufferSize = 256 << 10
 
 func isPcapMagic(b []byte) bool {
 	if len(b) < 4 {
