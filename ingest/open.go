@@ -61,7 +61,10 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 // bytes past the end of a compressed stream) and returns the xxHash64 of
 // all of it.
 func (o *openedFile) contentHash() (uint64, error) {
-	o.blocks.Close() // its goroutine reads the file too
+	o.blocks.Close() // their goroutines read the file too
+	if o.spool != nil {
+		o.spool.Close()
+	}
 	if _, err := io.Copy(io.Discard, o.hashed); err != nil {
 		return 0, err
 	}
@@ -75,6 +78,7 @@ type openedFile struct {
 	closers     []func() error
 	hashed      *hashingReader // hashes the bytes as stored (before decompression)
 	blocks      *blockStream   // what the capture readers read (block_stream.go)
+	spool       *spool         // compressed files: decompresses the first bytes ahead
 	ng          *bufio.Reader  // pcapng only: pcapgo's NgReader reads blocks through it
 }
 
@@ -139,6 +143,11 @@ func openStream(in io.Reader, size int64) (*openedFile, error) {
 		o.compression = CompressionZstd
 		o.closers = append(o.closers, func() error { zr.Close(); return nil })
 		src = zr
+	}
+	if o.compression != CompressionNone {
+		o.spool = newSpool(src)
+		o.closers = append(o.closers, o.spool.Close)
+		src = o.spool
 	}
 	o.blocks = newBlockStream(src)
 	o.closers = append(o.closers, o.blocks.Close) // closed first: stops reading src before src is closed

@@ -160,6 +160,10 @@ func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log 
 			return err
 		}
 	}
+	// The next file is opened while the current one is read: a compressed
+	// file starts decompressing then (spool.go), on the other core.
+	var next opened
+	defer func() { next.close() }()
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -174,7 +178,16 @@ func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log 
 			}
 			continue
 		}
-		r, err := OpenPacketReader(f.path)
+		cur := next
+		if cur.path != f.path {
+			cur.close()
+			cur = openAhead(f.path)
+		}
+		next = opened{}
+		if i+1 < len(files) && files[i+1].err == nil {
+			next = openAhead(files[i+1].path)
+		}
+		r, err := cur.r, cur.err
 		if err != nil {
 			d.fail(log, src, err)
 			d.sum.Sources = append(d.sum.Sources, src)
@@ -237,6 +250,25 @@ func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log 
 		}
 	}
 	return nil
+}
+
+// opened is a capture file opened ahead of its turn, or why it could not be.
+type opened struct {
+	path string
+	r    *PacketReader
+	err  error
+}
+
+func openAhead(path string) opened {
+	r, err := OpenPacketReader(path)
+	return opened{path: path, r: r, err: err}
+}
+
+func (o *opened) close() {
+	if o.r != nil {
+		o.r.Close()
+		o.r = nil
+	}
 }
 
 // progressOffset estimates on-disk progress in the current file; for

@@ -1,0 +1,99 @@
+package ingest
+
+import (
+	"io"
+	"sync"
+)
+
+// spool decompresses the first bytes of a compressed capture ahead, on a
+// goroutine of its own, as soon as the file is opened; the run opens the
+// next file of a rotated set while it reads the current one (readAll), so
+// that the next file's decompression runs in parallel with the current
+// file's. One gzip stream cannot be decompressed by two cores, but two
+// files can: with the decompressor being the cost of a .gz set (zcat is
+// slower than everything spanlake does after it), the second core would
+// otherwise have little to do.
+//
+// It holds at most spoolBytes of decompressed data (the memory it costs a
+// run of compressed files); beyond that its reader (the file's blockStream)
+// reads the decompressor directly. A file of up to twice spoolBytes
+// decompresses half ahead and half in turn, which is the best split over
+// two cores; larger files gain spoolBytes' worth.
+type spool struct {
+	src    io.Reader
+	chunks chan []byte // decompressed, in order; closed when the goroutine stops
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	err    error  // what ended the goroutine's reading (nil: the limit, or stop); read after chunks is closed
+	cur    []byte // the chunk being read
+	whole  []byte // cur before it was read, for the pool
+}
+
+const (
+	// spoolBytes bounds what one file decompresses ahead (see spool).
+	spoolBytes = 48 << 20
+	spoolChunk = 1 << 20
+)
+
+var spoolChunks = sync.Pool{New: func() any { return make([]byte, spoolChunk) }}
+
+// newSpool starts decompressing src ahead.
+func newSpool(src io.Reader) *spool {
+	s := &spool{src: src, chunks: make(chan []byte, spoolBytes/spoolChunk), stop: make(chan struct{}), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+func (s *spool) run() {
+	defer close(s.done)
+	defer close(s.chunks)
+	for range cap(s.chunks) {
+		select {
+		case <-s.stop:
+			return
+		default:
+		}
+		buf := spoolChunks.Get().([]byte)
+		n, err := readBlock(s.src, buf)
+		if n > 0 {
+			s.chunks <- buf[:n] // never blocks: one slot per chunk
+		} else {
+			spoolChunks.Put(buf)
+		}
+		if err != nil {
+			s.err = err
+			return
+		}
+	}
+}
+
+// Read returns the spooled bytes, then the spool's error, or reads src
+// once the spool has stopped short of an error.
+func (s *spool) Read(p []byte) (int, error) {
+	for len(s.cur) == 0 {
+		if s.whole != nil {
+			spoolChunks.Put(s.whole[:cap(s.whole)])
+			s.whole = nil
+		}
+		c, ok := <-s.chunks
+		if !ok {
+			if s.err != nil {
+				return 0, s.err
+			}
+			return s.src.Read(p)
+		}
+		s.cur, s.whole = c, c
+	}
+	n := copy(p, s.cur)
+	s.cur = s.cur[n:]
+	return n, nil
+}
+
+// Close stops the goroutine and waits for it, so that the caller may
+// read or close what is underneath.
+func (s *spool) Close() error {
+	s.once.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}
