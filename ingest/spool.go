@@ -36,7 +36,7 @@ const (
 	spoolChunk = 1 << 20
 )
 
-var spoolChunks = sync.Pool{New: func() any { return make([]byte, spoolChunk) }}
+var spoolChunks = sync.Pool{New: func() any { b := make([]byte, spoolChunk); return &b }}
 
 // newSpool starts decompressing src ahead.
 func newSpool(src io.Reader) *spool {
@@ -54,10 +54,10 @@ func (s *spool) run() {
 			return
 		default:
 		}
-		buf := spoolChunks.Get().([]byte)
-		n, err := readBlock(s.src, buf)
+		buf := spoolChunks.Get().(*[]byte)
+		n, err := readBlock(s.src, *buf)
 		if n > 0 {
-			s.chunks <- buf[:n] // never blocks: one slot per chunk
+			s.chunks <- (*buf)[:n] // never blocks: one slot per chunk
 		} else {
 			spoolChunks.Put(buf)
 		}
@@ -73,7 +73,8 @@ func (s *spool) run() {
 func (s *spool) Read(p []byte) (int, error) {
 	for len(s.cur) == 0 {
 		if s.whole != nil {
-			spoolChunks.Put(s.whole[:cap(s.whole)])
+			b := s.whole[:cap(s.whole)]
+			spoolChunks.Put(&b)
 			s.whole = nil
 		}
 		c, ok := <-s.chunks
