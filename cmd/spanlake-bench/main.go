@@ -4,7 +4,11 @@
 // tshark, tcpdump or httpry are installed, how long they take on the same
 // file.
 //
-//	spanlake-bench -spanlake bin/spanlake [-large-mb 300] [-small-mb 100] [-workers 1,2] [-runs 3]
+//	spanlake-bench -spanlake bin/spanlake [-large-mb 300] [-small-mb 100] [-workers 1,2] [-runs 3] [-compressed=false]
+//
+// The large capture is also cut into a rotated set of four files, each
+// gzip'd (and then zstd'd), ingested as one run and compared with zcat /
+// zstdcat of the same files where they are installed.
 //
 // With -hostile it measures instead the hostile captures of ingest/synth
 // (SYN flood, tiny out-of-order segments, a connection that never closes,
@@ -63,7 +67,9 @@ func main() {
 	workersList := flag.String("workers", "1,2", "worker counts to measure, comma separated")
 	runs := flag.Int("runs", 3, "timed runs per configuration (the median is reported)")
 	dir := flag.String("dir", "", "directory for captures and warehouses (default: a temporary directory, removed at the end)")
+	compressed := flag.Bool("compressed", true, "also ingest the large capture as a rotated set of .gz and of .zst files")
 	child := flag.String("synth", "", "internal: write one capture, SHAPE:BYTES:PATH, and exit")
+	rotateArg := flag.String("rotate", "", "internal: cut a capture into a compressed rotated set, SRC:CODEC:PREFIX, print the paths, and exit")
 	hostile := flag.Bool("hostile", false, "measure the hostile captures of ingest/synth instead of the throughput shapes")
 	hostileScale := flag.Float64("hostile-scale", 1, "with -hostile: size of the hostile captures (1 = full size)")
 	hostileKinds := flag.String("hostile-kinds", "all", "with -hostile: kinds to measure, comma separated")
@@ -77,6 +83,8 @@ func main() {
 	switch {
 	case *child != "":
 		err = synthChild(*child)
+	case *rotateArg != "":
+		err = rotateChild(*rotateArg)
 	case *hostileChild != "":
 		err = synthHostileChild(*hostileChild)
 	case *tallyDir != "":
@@ -84,7 +92,7 @@ func main() {
 	case *hostile:
 		err = runHostile(*bin, *hostileScale, *hostileKinds, *hostileWorkers, *hostileTimeout, *dir)
 	default:
-		err = run(*bin, *largeMB, *smallMB, *workersList, *runs, *dir)
+		err = run(*bin, *largeMB, *smallMB, *workersList, *runs, *dir, *compressed)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "spanlake-bench:", err)
@@ -92,7 +100,7 @@ func main() {
 	}
 }
 
-func run(bin string, largeMB, smallMB int, workersList string, runs int, dir string) error {
+func run(bin string, largeMB, smallMB int, workersList string, runs int, dir string, compressed bool) error {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -117,6 +125,7 @@ func run(bin string, largeMB, smallMB int, workersList string, runs int, dir str
 		dir = d
 	}
 	var results []result
+	var packed []compressedResult
 	for _, sh := range []struct {
 		shape synth.Shape
 		mb    int
@@ -162,6 +171,11 @@ func run(bin string, largeMB, smallMB int, workersList string, runs int, dir str
 			results = append(results, r)
 		}
 		others(path, st.Bytes, ref)
+		if compressed && sh.shape == synth.Large {
+			if packed, err = measureCompressed(bin, path, dir, runs); err != nil {
+				return err
+			}
+		}
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// Per CPU-second: what one core does, whatever the number of cores
@@ -173,7 +187,10 @@ func run(bin string, largeMB, smallMB int, workersList string, runs int, dir str
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.2fx\t%s\t\n", r.shape, r.workers, mb, s, c,
 			mb/s, float64(r.packets)/s, float64(r.exchanges)/s, mb/c, float64(r.exchanges)/c, r.rssMiB, r.speedupRef.Seconds()/s, r.identical)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || len(packed) == 0 {
+		return err
+	}
+	return printCompressed(packed)
 }
 
 // synthesise writes a capture in a child process. Linux carries a process's
@@ -219,9 +236,14 @@ func synthChild(arg string) error {
 // runTimes are the wall time and the CPU time (user+system) of one run.
 type runTimes struct{ wall, cpu time.Duration }
 
-// ingest runs `spanlake ingest` into a fresh warehouse and returns its
-// times, peak RSS and summary.
+// ingest runs `spanlake ingest` on one capture into a fresh warehouse and
+// returns its times, peak RSS and summary.
 func ingest(bin, capture, wh string, workers int) (runTimes, float64, summary, error) {
+	return runIngest(bin, wh, []string{"--workers", strconv.Itoa(workers), capture})
+}
+
+// runIngest runs `spanlake ingest ARGS` into a fresh warehouse wh.
+func runIngest(bin, wh string, args []string) (runTimes, float64, summary, error) {
 	if err := os.RemoveAll(wh); err != nil {
 		return runTimes{}, 0, summary{}, err
 	}
@@ -229,7 +251,7 @@ func ingest(bin, capture, wh string, workers int) (runTimes, float64, summary, e
 	// the key of the keyed hashes (privacy), which must be the same for
 	// warehouses of different worker counts to be comparable byte for byte.
 	state := filepath.Join(filepath.Dir(wh), "state")
-	cmd := exec.Command(bin, "ingest", "-w", wh, "--state", state, "--workers", strconv.Itoa(workers), "--json", "--progress=false", capture)
+	cmd := exec.Command(bin, append([]string{"ingest", "-w", wh, "--state", state, "--json", "--progress=false"}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	t0 := time.Now()
