@@ -14,8 +14,8 @@
 // few blocks ahead of the reader (block_stream.go); pcap packets are handed
 // out as slices of those blocks (pcap_records.go); pcapng goes through
 // pcapgo's reader. The next file of a run is opened while the current one
-// is read, and a compressed one starts decompressing then (spool.go), so
-// that two files of a rotated .gz/.zst set decompress at once.
+// is read, and a gzip'd one starts decompressing then (spool.go), so that
+// two files of a rotated .gz set decompress at once.
 //
 // Goroutines: one reads and decodes; with Workers > 1, connections are
 // sharded by a hash of their endpoints over that many goroutines that

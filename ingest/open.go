@@ -78,7 +78,7 @@ type openedFile struct {
 	closers     []func() error
 	hashed      *hashingReader // hashes the bytes as stored (before decompression)
 	blocks      *blockStream   // what the capture readers read (block_stream.go)
-	spool       *spool         // compressed files: decompresses the first bytes ahead
+	spool       *spool         // gzip'd files: decompresses the first bytes ahead
 	ng          *bufio.Reader  // pcapng only: pcapgo's NgReader reads blocks through it
 }
 
@@ -144,7 +144,7 @@ func openStream(in io.Reader, size int64) (*openedFile, error) {
 		o.closers = append(o.closers, func() error { zr.Close(); return nil })
 		src = zr
 	}
-	if o.compression != CompressionNone {
+	if o.compression == CompressionGzip {
 		o.spool = newSpool(src)
 		o.closers = append(o.closers, o.spool.Close)
 		src = o.spool
