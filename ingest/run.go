@@ -160,7 +160,7 @@ func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log 
 			return err
 		}
 	}
-	// The next file is opened while the current one is read: a compressed
+	// The next file is opened while the current one is read: a gzip'd
 	// file starts decompressing then (spool.go), on the other core.
 	var next opened
 	defer func() { next.close() }()
