@@ -71,6 +71,8 @@ type Decoder struct {
 	frag    defragmenter
 	snapCut bool // the current frame was cut by the snap length
 	Stats   DecodeStats
+
+	noFastPath bool // tests: every frame through gopacket (decode_fast.go)
 }
 
 // NewDecoder returns a Decoder for every link type spanlake reads:
@@ -164,7 +166,9 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	d.snapCut = ci.CaptureLength < ci.Length
 	d.frag.begin(ci.Timestamp)
 	var v verdict
-	if payload := linkPayload(link); payload != nil {
+	if link == layers.LinkTypeEthernet && !d.noFastPath && fastTCP4(data, out) {
+		v = vTCP
+	} else if payload := linkPayload(link); payload != nil {
 		var h hop
 		if v, h = payload(data); v == vContinue {
 			v = d.walk(h, out)

@@ -118,18 +118,27 @@ func BenchmarkDecode(b *testing.B) {
 		size += int64(len(data))
 	}
 	r.Close()
-	dec := NewDecoder()
-	var pkt reassembly.Packet
-	b.SetBytes(size / int64(len(frames)))
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if !dec.Decode(frames[i], cis[i], layers.LinkTypeEthernet, &pkt) {
-			b.Fatal("not decoded")
+	for _, gopacketOnly := range []bool{false, true} {
+		name := "fast-path"
+		if gopacketOnly {
+			name = "gopacket"
 		}
-		if i++; i == len(frames) {
-			i = 0
-		}
+		b.Run(name, func(b *testing.B) {
+			dec := NewDecoder()
+			dec.noFastPath = gopacketOnly
+			var pkt reassembly.Packet
+			b.SetBytes(size / int64(len(frames)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if !dec.Decode(frames[i], cis[i], layers.LinkTypeEthernet, &pkt) {
+					b.Fatal("not decoded")
+				}
+				if i++; i == len(frames) {
+					i = 0
+				}
+			}
+		})
 	}
 }
 

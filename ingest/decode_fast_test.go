@@ -1,0 +1,105 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"reflect"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/spanlake/spanlake/reassembly"
+)
+
+// sameDecoding fails unless frame decodes to the same verdict, counters and
+// packet with the fast path as through gopacket alone; it reports whether
+// the fast path took the frame.
+func sameDecoding(t *testing.T, frame []byte, caplen int) bool {
+	t.Helper()
+	ci := gopacket.CaptureInfo{CaptureLength: caplen, Length: max(caplen, len(frame))}
+	slow := NewDecoder()
+	slow.noFastPath = true
+	fast := NewDecoder()
+	var ps, pf reassembly.Packet
+	okS := slow.Decode(frame, ci, layers.LinkTypeEthernet, &ps)
+	okF := fast.Decode(frame, ci, layers.LinkTypeEthernet, &pf)
+	if okS != okF || slow.Stats != fast.Stats {
+		t.Fatalf("gopacket: %v %+v; fast path: %v %+v", okS, slow.Stats, okF, fast.Stats)
+	}
+	if okS && !reflect.DeepEqual(ps, pf) {
+		t.Fatalf("gopacket: %+v\nfast path: %+v", ps, pf)
+	}
+	var p reassembly.Packet
+	return fastTCP4(frame, &p)
+}
+
+// TestFastPathMatchesGopacket: plain, tagged and padded frames take the
+// fast path; options, fragments, TSO lengths, cut headers, bad offsets,
+// QinQ, IPv6 and UDP do not, and every one decodes as gopacket decodes it.
+func TestFastPathMatchesGopacket(t *testing.T) {
+	seg := testSegment{src: "10.0.0.1", dst: "10.0.0.2", sport: 40000, dport: 80, seq: 7, ack: 9, ackf: true, payload: "GET / HTTP/1.1\r\n\r\n"}
+	plain := frame(t, seg)
+	tagged := seg
+	tagged.vlans = []uint16{0x234}
+	qinq := seg
+	qinq.vlans = []uint16{10, 20}
+	v6 := seg
+	v6.src, v6.dst = "fd00::1", "fd00::2"
+	edit := func(b []byte, f func([]byte)) []byte {
+		c := append([]byte(nil), b...)
+		f(c)
+		return c
+	}
+	const ip = 14 // IPv4 header offset in plain
+	cases := []struct {
+		name string
+		f    []byte
+		fast bool
+	}{
+		{"plain", plain, true},
+		{"802.1Q", frame(t, tagged), true},
+		{"802.1Q, priority and DEI bits", edit(frame(t, tagged), func(b []byte) { b[14] |= 0xf0 }), true},
+		{"padded to 60+ bytes", append(append([]byte(nil), plain...), make([]byte, 30)...), true},
+		{"no payload", frame(t, testSegment{src: "10.0.0.1", dst: "10.0.0.2", sport: 1, dport: 2, syn: true}), true},
+		{"all flags", edit(plain, func(b []byte) { b[ip+20+13] = 0xff }), true},
+		{"DF and evil bit", edit(plain, func(b []byte) { b[ip+6] |= 0xc0 }), true},
+		{"QinQ", frame(t, qinq), false},
+		{"IPv6", frame(t, v6), false},
+		{"IP options", edit(plain, func(b []byte) { b[ip] = 0x46 }), false},
+		{"version 6 nibble", edit(plain, func(b []byte) { b[ip] = 0x65 }), false},
+		{"more fragments", edit(plain, func(b []byte) { b[ip+6] |= 0x20 }), false},
+		{"fragment offset", edit(plain, func(b []byte) { b[ip+7] = 1 }), false},
+		{"UDP", edit(plain, func(b []byte) { b[ip+9] = 17 }), false},
+		{"total length 0 (TSO)", edit(plain, func(b []byte) { binary.BigEndian.PutUint16(b[ip+2:], 0) }), false},
+		{"total length 30", edit(plain, func(b []byte) { binary.BigEndian.PutUint16(b[ip+2:], 30) }), false},
+		{"total length beyond the frame (cut by the snap length)", edit(plain, func(b []byte) { binary.BigEndian.PutUint16(b[ip+2:], 2000) }), true},
+		{"TCP offset 4", edit(plain, func(b []byte) { b[ip+20+12] = 0x40 }), false},
+		{"TCP offset beyond the segment", edit(plain, func(b []byte) { b[ip+20+12] = 0xf0 }), false},
+		{"cut inside TCP", plain[:ip+30], false},
+		{"cut inside IP", plain[:ip+10], false},
+		{"802.1Q then IPv6", edit(frame(t, tagged), func(b []byte) { b[16], b[17] = 0x86, 0xdd }), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if fast := sameDecoding(t, c.f, len(c.f)); fast != c.fast {
+				t.Fatalf("fast path took it: %v, want %v", fast, c.fast)
+			}
+		})
+	}
+	// A frame cut by the snap length inside the payload is still fast, and
+	// counted as truncated by both.
+	if !sameDecoding(t, plain[:len(plain)-3], len(plain)-3) {
+		t.Fatal("a payload cut by the snap length left the fast path")
+	}
+}
+
+// FuzzFastPath: any frame decodes the same with and without the fast path.
+func FuzzFastPath(f *testing.F) {
+	seg := testSegment{src: "10.0.0.1", dst: "10.0.0.2", sport: 40000, dport: 80, seq: 7, ack: 9, ackf: true, payload: "GET / HTTP/1.1\r\n\r\n"}
+	f.Add(frame(f, seg))
+	seg.vlans = []uint16{5}
+	f.Add(frame(f, seg))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameDecoding(t, data, len(data))
+	})
+}
