@@ -16,13 +16,18 @@ import (
 // the fast path took the frame.
 func sameDecoding(t *testing.T, frame []byte, caplen int) bool {
 	t.Helper()
+	return sameDecodingAs(t, layers.LinkTypeEthernet, frame, caplen)
+}
+
+func sameDecodingAs(t *testing.T, link layers.LinkType, frame []byte, caplen int) bool {
+	t.Helper()
 	ci := gopacket.CaptureInfo{CaptureLength: caplen, Length: max(caplen, len(frame))}
 	slow := NewDecoder()
 	slow.noFastPath = true
 	fast := NewDecoder()
 	var ps, pf reassembly.Packet
-	okS := slow.Decode(frame, ci, layers.LinkTypeEthernet, &ps)
-	okF := fast.Decode(frame, ci, layers.LinkTypeEthernet, &pf)
+	okS := slow.Decode(frame, ci, link, &ps)
+	okF := fast.Decode(frame, ci, link, &pf)
 	if okS != okF || slow.Stats != fast.Stats {
 		t.Fatalf("gopacket: %v %+v; fast path: %v %+v", okS, slow.Stats, okF, fast.Stats)
 	}
@@ -30,7 +35,27 @@ func sameDecoding(t *testing.T, frame []byte, caplen int) bool {
 		t.Fatalf("gopacket: %+v\nfast path: %+v", ps, pf)
 	}
 	var p reassembly.Packet
-	return fastTCP4(frame, &p)
+	return fastTCP4(link, frame, &p)
+}
+
+// fastLinks are the link types the fast path knows, and one it does not.
+var fastLinks = []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2,
+	layers.LinkTypeRaw, layers.LinkTypeIPv4, 12, layers.LinkTypeNull}
+
+// cooked returns the IP packet of an Ethernet frame behind a Linux cooked
+// header: v1 (16 bytes) or v2 (20), with an address of addrLen bytes.
+func cooked(eth []byte, v2 bool, addrLen int) []byte {
+	ipPkt := eth[14:]
+	if v2 {
+		h := make([]byte, 20)
+		copy(h[0:2], eth[12:14]) // protocol
+		h[11] = byte(addrLen)
+		return append(h, ipPkt...)
+	}
+	h := make([]byte, 16)
+	binary.BigEndian.PutUint16(h[4:6], uint16(addrLen))
+	copy(h[14:16], eth[12:14])
+	return append(h, ipPkt...)
 }
 
 // TestFastPathMatchesGopacket: plain, tagged and padded frames take the
@@ -86,6 +111,33 @@ func TestFastPathMatchesGopacket(t *testing.T) {
 			}
 		})
 	}
+	// Other links: Linux cooked v1/v2 and raw IP take the fast path;
+	// an address longer than 8 bytes, IPv6 and loopback do not.
+	other := []struct {
+		name string
+		link layers.LinkType
+		f    []byte
+		fast bool
+	}{
+		{"SLL", layers.LinkTypeLinuxSLL, cooked(plain, false, 6), true},
+		{"SLL2", layers.LinkTypeLinuxSLL2, cooked(plain, true, 6), true},
+		{"SLL address 9", layers.LinkTypeLinuxSLL, cooked(plain, false, 9), false},
+		{"SLL2 address 9", layers.LinkTypeLinuxSLL2, cooked(plain, true, 9), false},
+		{"SLL IPv6", layers.LinkTypeLinuxSLL, cooked(frame(t, v6), false, 6), false},
+		{"SLL 802.1Q", layers.LinkTypeLinuxSLL, cooked(frame(t, tagged), false, 6), false},
+		{"raw", layers.LinkTypeRaw, plain[14:], true},
+		{"IPv4", layers.LinkTypeIPv4, plain[14:], true},
+		{"OpenBSD raw", 12, plain[14:], true},
+		{"raw IPv6", layers.LinkTypeRaw, frame(t, v6)[14:], false},
+		{"loopback", layers.LinkTypeNull, append([]byte{2, 0, 0, 0}, plain[14:]...), false},
+	}
+	for _, c := range other {
+		t.Run(c.name, func(t *testing.T) {
+			if fast := sameDecodingAs(t, c.link, c.f, len(c.f)); fast != c.fast {
+				t.Fatalf("fast path took it: %v, want %v", fast, c.fast)
+			}
+		})
+	}
 	// A frame cut by the snap length inside the payload is still fast, and
 	// counted as truncated by both.
 	if !sameDecoding(t, plain[:len(plain)-3], len(plain)-3) {
@@ -93,13 +145,18 @@ func TestFastPathMatchesGopacket(t *testing.T) {
 	}
 }
 
-// FuzzFastPath: any frame decodes the same with and without the fast path.
+// FuzzFastPath: any frame of any link type decodes the same with and
+// without the fast path.
 func FuzzFastPath(f *testing.F) {
 	seg := testSegment{src: "10.0.0.1", dst: "10.0.0.2", sport: 40000, dport: 80, seq: 7, ack: 9, ackf: true, payload: "GET / HTTP/1.1\r\n\r\n"}
-	f.Add(frame(f, seg))
+	plain := frame(f, seg)
+	f.Add(plain, uint8(0))
+	f.Add(cooked(plain, false, 6), uint8(1))
+	f.Add(cooked(plain, true, 6), uint8(2))
+	f.Add(plain[14:], uint8(3))
 	seg.vlans = []uint16{5}
-	f.Add(frame(f, seg))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		sameDecoding(t, data, len(data))
+	f.Add(frame(f, seg), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, link uint8) {
+		sameDecodingAs(t, fastLinks[int(link)%len(fastLinks)], data, len(data))
 	})
 }
