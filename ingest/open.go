@@ -90,8 +90,9 @@ func (o *openedFile) Close() error {
 	return errors.Join(errs...)
 }
 
-// openCapture opens path and unwraps its compression.
-func openCapture(path string) (*openedFile, error) {
+// openCapture opens path and unwraps its compression; with ahead, a
+// gzip'd file starts decompressing its first bytes at once (spool.go).
+func openCapture(path string, ahead bool) (*openedFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -101,7 +102,7 @@ func openCapture(path string) (*openedFile, error) {
 		f.Close()
 		return nil, err
 	}
-	o, err := openStream(f, st.Size())
+	o, err := openStream(f, st.Size(), ahead)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -113,8 +114,8 @@ func openCapture(path string) (*openedFile, error) {
 // openStream unwraps the compression of a capture stream, sniffed from its
 // first bytes (never from a file name, so a rotated "capture.pcap3" that is
 // in fact gzip'd is still read), and starts reading it on a goroutine of
-// its own (blockStream).
-func openStream(in io.Reader, size int64) (*openedFile, error) {
+// its own (blockStream); with ahead, a gzip'd stream is spooled.
+func openStream(in io.Reader, size int64, ahead bool) (*openedFile, error) {
 	o := &openedFile{size: size, compression: CompressionNone, hashed: &hashingReader{r: in, h: xxhash.New()}}
 	var head [4]byte
 	n, err := io.ReadFull(o.hashed, head[:])
@@ -144,7 +145,7 @@ func openStream(in io.Reader, size int64) (*openedFile, error) {
 		o.closers = append(o.closers, func() error { zr.Close(); return nil })
 		src = zr
 	}
-	if o.compression == CompressionGzip {
+	if ahead && o.compression == CompressionGzip {
 		o.spool = newSpool(src)
 		o.closers = append(o.closers, o.spool.Close)
 		src = o.spool

@@ -61,7 +61,13 @@ type PacketReader struct {
 
 // OpenPacketReader opens a capture file. The error names the file.
 func OpenPacketReader(path string) (*PacketReader, error) {
-	o, err := openCapture(path)
+	return openPacketReader(path, false)
+}
+
+// openPacketReader is OpenPacketReader; with ahead, a gzip'd file starts
+// decompressing at once, for a run that opens it before its turn.
+func openPacketReader(path string, ahead bool) (*PacketReader, error) {
+	o, err := openCapture(path, ahead)
 	if err != nil {
 		return nil, openError(path, err)
 	}
@@ -71,7 +77,7 @@ func OpenPacketReader(path string) (*PacketReader, error) {
 // NewPacketReader reads a capture from r; name is used in errors and size
 // is reported by Size.
 func NewPacketReader(name string, r io.Reader, size int64) (*PacketReader, error) {
-	o, err := openStream(r, size)
+	o, err := openStream(r, size, false)
 	if err != nil {
 		return nil, openError(name, err)
 	}

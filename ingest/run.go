@@ -181,11 +181,11 @@ func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log 
 		cur := next
 		if cur.path != f.path {
 			cur.close()
-			cur = openAhead(f.path)
+			cur = openNow(f.path, false)
 		}
 		next = opened{}
 		if i+1 < len(files) && files[i+1].err == nil {
-			next = openAhead(files[i+1].path)
+			next = openNow(files[i+1].path, true)
 		}
 		r, err := cur.r, cur.err
 		if err != nil {
@@ -259,8 +259,9 @@ type opened struct {
 	err  error
 }
 
-func openAhead(path string) opened {
-	r, err := OpenPacketReader(path)
+// openNow opens path; ahead is for a file opened before its turn.
+func openNow(path string, ahead bool) opened {
+	r, err := openPacketReader(path, ahead)
 	return opened{path: path, r: r, err: err}
 }
 

@@ -6,10 +6,12 @@ import (
 )
 
 // spool decompresses the first bytes of a gzip'd capture ahead, on a
-// goroutine of its own, as soon as the file is opened; the run opens the
-// next file of a rotated set while it reads the current one (readAll), so
-// that the next file's decompression runs in parallel with the current
-// file's. One gzip stream cannot be decompressed by two cores, but two
+// goroutine of its own, as soon as the file is opened. The run opens the
+// next file of a rotated set this way while it reads the current one
+// (readAll), so that the next file's decompression runs in parallel with
+// the current file's; files opened in their turn (the first of a run, and
+// every file while the run orders them by their first packet) are not
+// spooled. One gzip stream cannot be decompressed by two cores, but two
 // files can: gzip's inflate is slower than everything spanlake does after
 // it, and the second core would otherwise have little to do.
 //
