@@ -252,7 +252,8 @@ func (d *driver) readAll(ctx context.Context, paths []string, opts Options, log 
 	return nil
 }
 
-// opened is a capture file opened ahead of its turn, or why it could not be.
+// opened is a capture file opened for reading (the current one, or the
+// next one, opened ahead of its turn), or why it could not be.
 type opened struct {
 	path string
 	r    *PacketReader
