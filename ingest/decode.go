@@ -166,7 +166,7 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	d.snapCut = ci.CaptureLength < ci.Length
 	d.frag.begin(ci.Timestamp)
 	var v verdict
-	if !d.noFastPath && fastTCP4(link, data, out) {
+	if !d.noFastPath && fastTCP(link, data, out) {
 		v = vTCP
 	} else if payload := linkPayload(link); payload != nil {
 		var h hop
