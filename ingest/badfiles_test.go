@@ -22,8 +22,6 @@ import (
 // naming the file and the byte offset (in the decompressed stream) of the
 // end of the last good record.
 
-const pcapHeaderLen = 24
-
 // rawRead reads path to its end or its damage and returns copies of the
 // packets' bytes.
 func rawRead(t *testing.T, path string) ([][]byte, error) {
@@ -82,7 +80,7 @@ type pcapRecord struct {
 
 func pcapFile(snaplen uint32, recs ...pcapRecord) []byte {
 	var b bytes.Buffer
-	h := make([]byte, pcapHeaderLen)
+	h := make([]byte, pcapHeaderBytes)
 	binary.LittleEndian.PutUint32(h[0:], 0xa1b2c3d4)
 	binary.LittleEndian.PutUint16(h[4:], 2)
 	binary.LittleEndian.PutUint16(h[6:], 4)
@@ -107,7 +105,7 @@ func goodRecord(f []byte) pcapRecord {
 // pcapRecordEnds lists the offset of the end of the header and of every
 // record of a pcap written by encodeCapture.
 func pcapRecordEnds(frames [][]byte) []int64 {
-	ends := []int64{pcapHeaderLen}
+	ends := []int64{pcapHeaderBytes}
 	for _, f := range frames {
 		ends = append(ends, ends[len(ends)-1]+16+int64(len(f)))
 	}
@@ -263,7 +261,7 @@ func TestBadFiles(t *testing.T) {
 		{name: "empty-file", data: nil, damaged: true, offset: 0, errIs: ErrNotCapture},
 		{name: "text-file", data: []byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\nthis is a log, not a capture\n"), damaged: true,
 			offset: 0, errIs: ErrNotCapture},
-		{name: "pcap-header-only", data: pcapBytes[:pcapHeaderLen]},
+		{name: "pcap-header-only", data: pcapBytes[:pcapHeaderBytes]},
 		{name: "pcap-header-only-nanoseconds", data: func() []byte {
 			var b bytes.Buffer
 			w := pcapgo.NewWriterNanos(&b)
@@ -326,13 +324,13 @@ func TestPcapCutAnywhere(t *testing.T) {
 		if len(got) != complete {
 			t.Errorf("cut at %d: read %d packets, want %d", cut, len(got), complete)
 		}
-		onBoundary := cut >= pcapHeaderLen && ends[complete] == cut
+		onBoundary := cut >= pcapHeaderBytes && ends[complete] == cut
 		switch {
 		case onBoundary && err != nil:
 			t.Errorf("cut at %d (a record boundary): error %v", cut, err)
 		case !onBoundary && err == nil:
 			t.Errorf("cut at %d: damage not reported", cut)
-		case !onBoundary && cut >= pcapHeaderLen:
+		case !onBoundary && cut >= pcapHeaderBytes:
 			checkDamage(t, path, err, ends[complete], cut)
 		case !onBoundary:
 			checkDamage(t, path, err, -1, cut)
@@ -470,7 +468,7 @@ func TestBadFileCaptureInfo(t *testing.T) {
 	if data2 != nil {
 		t.Errorf("damaged record returned %d bytes", len(data2))
 	}
-	checkDamage(t, path, err, int64(pcapHeaderLen+16+len(frames[0])), int64(len(data)))
+	checkDamage(t, path, err, int64(pcapHeaderBytes+16+len(frames[0])), int64(len(data)))
 	// Reading on after damage does not invent packets.
 	if d, _, _, err := r.Next(); d != nil || err == nil {
 		t.Errorf("Next after damage: %d bytes, %v", len(d), err)

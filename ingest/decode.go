@@ -303,25 +303,8 @@ func outerVLAN(frame []byte) uint16 {
 	return (uint16(frame[14])<<8 | uint16(frame[15])) & 0x0fff
 }
 
+// tcpFlags maps a decoded header's flags as the fast path maps the flag
+// byte (decode_fast.go): Contents is the whole header, 20 bytes or more.
 func tcpFlags(t *layers.TCP) reassembly.Flags {
-	var f reassembly.Flags
-	if t.FIN {
-		f |= reassembly.FlagFIN
-	}
-	if t.SYN {
-		f |= reassembly.FlagSYN
-	}
-	if t.RST {
-		f |= reassembly.FlagRST
-	}
-	if t.PSH {
-		f |= reassembly.FlagPSH
-	}
-	if t.ACK {
-		f |= reassembly.FlagACK
-	}
-	if t.URG {
-		f |= reassembly.FlagURG
-	}
-	return f
+	return fastFlags[t.Contents[13]&0x3f]
 }

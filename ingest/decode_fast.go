@@ -126,7 +126,8 @@ func fastLink(link layers.LinkType, frame []byte) (ip []byte, vlan uint16, versi
 	return nil, 0, 0
 }
 
-// fastFlags maps the six classic TCP flag bits to reassembly.Flags.
+// fastFlags maps the six classic TCP flag bits to reassembly.Flags (for
+// both decoding paths: tcpFlags uses it too).
 var fastFlags = func() (m [64]reassembly.Flags) {
 	for b := range m {
 		for bit, f := range []reassembly.Flags{reassembly.FlagFIN, reassembly.FlagSYN, reassembly.FlagRST,

@@ -29,19 +29,6 @@ var (
 	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
-// countingReader counts the bytes handed out, so damage can be reported at
-// the offset (in the decompressed stream) where it was found.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // hashingReader hashes everything read through it. xxHash64 runs at
 // memory speed, so the content hash costs nothing next to the packet
 // decoding; it identifies a file's bytes, it does not defend against

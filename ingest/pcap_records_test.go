@@ -13,6 +13,18 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // pcapgoRecords reads data with pcapgo alone, as PacketReader did before
 // pcapRecords: the packets, and the error that ended them (nil at EOF;
 // like PacketReader.Next, an EOF after a record header is damage).
@@ -94,7 +106,7 @@ func samePcapReading(t *testing.T, data []byte) {
 // pcapOf writes frames as a pcap in the given byte order and resolution.
 func pcapOf(order binary.ByteOrder, nanos bool, snaplen uint32, frames [][]byte, lens []uint32) []byte {
 	var b bytes.Buffer
-	h := make([]byte, pcapHeaderLen)
+	h := make([]byte, pcapHeaderBytes)
 	magic := uint32(0xa1b2c3d4)
 	if nanos {
 		magic = 0xa1b23c4d
@@ -152,8 +164,8 @@ func TestPcapRecordsMatchPcapgo(t *testing.T) {
 // reads what pcapgo reads.
 func FuzzPcapRecords(f *testing.F) {
 	frames := [][]byte{make([]byte, 60), make([]byte, 1514), {1, 2, 3}}
-	f.Add(pcapOf(binary.LittleEndian, false, 65535, frames, []uint32{60, 1514, 3})[pcapHeaderLen:], false, false)
-	f.Add(pcapOf(binary.BigEndian, true, 65535, frames, []uint32{60, 20, 3})[pcapHeaderLen:], true, true)
+	f.Add(pcapOf(binary.LittleEndian, false, 65535, frames, []uint32{60, 1514, 3})[pcapHeaderBytes:], false, false)
+	f.Add(pcapOf(binary.BigEndian, true, 65535, frames, []uint32{60, 20, 3})[pcapHeaderBytes:], true, true)
 	f.Fuzz(func(t *testing.T, records []byte, big, nanos bool) {
 		var order binary.ByteOrder = binary.LittleEndian
 		if big {
