@@ -26,6 +26,13 @@ import (
 // rotatedParts is how many files the large capture is cut into.
 const rotatedParts = 4
 
+// codecs are the compressions of the rotated sets: file extension, and
+// the command that decompresses them alone.
+var codecs = map[string]struct{ ext, alone string }{
+	"gzip": {"gz", "zcat"},
+	"zstd": {"zst", "zstdcat"},
+}
+
 // rotatedSet writes, in a child process (see synthesise), the large
 // capture at src cut into rotatedParts pcap files compressed with codec
 // ("gzip" or "zstd"), and returns their paths.
@@ -70,9 +77,8 @@ func rotateChild(arg string) error {
 	}
 	per := (st.Size() - 24) / rotatedParts
 	rec := make([]byte, 16)
-	var data []byte
 	for i := range rotatedParts {
-		name := prefix + strconv.Itoa(i) + ".pcap." + map[string]string{"gzip": "gz", "zstd": "zst"}[codec]
+		name := prefix + strconv.Itoa(i) + ".pcap." + codecs[codec].ext
 		if err := writeCompressed(name, codec, func(w io.Writer) error {
 			if _, err := w.Write(head); err != nil {
 				return err
@@ -83,18 +89,14 @@ func rotateChild(arg string) error {
 				} else if err != nil {
 					return err
 				}
-				caplen := int(binary.LittleEndian.Uint32(rec[8:12]))
-				data = append(data[:0], make([]byte, caplen)...)
-				if _, err := io.ReadFull(in, data); err != nil {
-					return err
-				}
+				caplen := int64(binary.LittleEndian.Uint32(rec[8:12]))
 				if _, err := w.Write(rec); err != nil {
 					return err
 				}
-				if _, err := w.Write(data); err != nil {
+				if _, err := io.CopyN(w, in, caplen); err != nil {
 					return err
 				}
-				n += int64(16 + caplen)
+				n += 16 + caplen
 			}
 			return nil
 		}); err != nil {
@@ -177,7 +179,7 @@ func measureCompressed(bin, large, dir string, runs int) ([]compressedResult, er
 		sort.Slice(timed, func(i, j int) bool { return timed[i].wall < timed[j].wall })
 		r := compressedResult{codec: codec, storedMB: float64(stored) / 1e6, wall: timed[len(timed)/2].wall,
 			cpu: timed[len(timed)/2].cpu, rssMiB: rss}
-		r.aloneTool = map[string]string{"gzip": "zcat", "zstd": "zstdcat"}[codec]
+		r.aloneTool = codecs[codec].alone
 		if p, err := exec.LookPath(r.aloneTool); err == nil {
 			cmd := exec.Command(p, files...)
 			t0 := time.Now()
