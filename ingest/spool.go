@@ -32,8 +32,8 @@ type spool struct {
 	done   chan struct{}
 	once   sync.Once
 	err    error  // what ended the goroutine's reading (nil: the limit, or stop); read after chunks is closed
-	cur    []byte // the chunk being read
-	whole  []byte // cur before it was read, for the pool
+	chunk  []byte // the chunk being read, whole (it goes back to the free list)
+	off    int    // bytes of chunk already read
 }
 
 const (
@@ -96,10 +96,10 @@ func (s *spool) run() {
 // Read returns the spooled bytes, then the spool's error, or reads src
 // once the spool has stopped short of an error.
 func (s *spool) Read(p []byte) (int, error) {
-	for len(s.cur) == 0 {
-		if s.whole != nil {
-			putSpoolChunk(s.whole)
-			s.whole = nil
+	for s.off == len(s.chunk) {
+		if s.chunk != nil {
+			putSpoolChunk(s.chunk)
+			s.chunk, s.off = nil, 0
 		}
 		c, ok := <-s.chunks
 		if !ok {
@@ -108,10 +108,10 @@ func (s *spool) Read(p []byte) (int, error) {
 			}
 			return s.src.Read(p)
 		}
-		s.cur, s.whole = c, c
+		s.chunk, s.off = c, 0
 	}
-	n := copy(p, s.cur)
-	s.cur = s.cur[n:]
+	n := copy(p, s.chunk[s.off:])
+	s.off += n
 	return n, nil
 }
 
