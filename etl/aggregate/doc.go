@@ -5,7 +5,8 @@
 // It owns the agg_http_<grain> tables (their row is Row), the grouping
 // dimensions (Dim), the --where filters (Filter), the User-Agent classifier
 // (ClassifyUserAgent) and the renderers (table, CSV, JSON Lines, HTML
-// report). It reads Parquet with Arrow record readers, projecting only the
+// report). It reads Parquet as Arrow record batches (parquet-go decodes the
+// column chunks into Arrow builders: parquet_columns.go), projecting only the
 // columns a query needs and pruning date=/hour= partitions by the time
 // range; memory grows with the number of groups, never with the number of
 // rows.

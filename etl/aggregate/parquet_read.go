@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -13,48 +14,46 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/parquet-go/parquet-go"
 )
 
 // batchRows is the Arrow record batch size: large enough to amortise
 // per-batch work, small enough that a batch of every projected column stays
 // a few MB.
-const batchRows = 64 << 10
+var batchRows = 64 << 10
 
-// parquetFile is one open Parquet file read through Arrow.
+// parquetFile is one open Parquet file whose columns are read as Arrow
+// record batches (see parquet_columns.go for why parquet-go decodes them).
 type parquetFile struct {
 	path string
-	rdr  *file.Reader
-	fr   *pqarrow.FileReader
+	f    *os.File
+	pf   *parquet.File
 }
 
 func openParquet(path string) (*parquetFile, error) {
-	rdr, err := file.OpenParquetFile(path, false)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open %s: %w", path, err)
 	}
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: batchRows}, memory.DefaultAllocator)
+	st, err := f.Stat()
 	if err != nil {
-		rdr.Close()
+		f.Close()
+		return nil, fmt.Errorf("cannot open %s: %w", path, err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
-	return &parquetFile{path: path, rdr: rdr, fr: fr}, nil
+	return &parquetFile{path: path, f: f, pf: pf}, nil
 }
 
-func (f *parquetFile) Close() error { return f.rdr.Close() }
+func (f *parquetFile) Close() error { return f.f.Close() }
 
 // meta returns a key/value metadata entry of the file ("" when absent).
 func (f *parquetFile) meta(key string) string {
-	kv := f.rdr.MetaData().KeyValueMetadata()
-	if kv == nil {
-		return ""
-	}
-	if v := kv.FindValue(key); v != nil {
-		return *v
-	}
-	return ""
+	v, _ := f.pf.Lookup(key)
+	return v
 }
 
 // records calls fn with each record batch of the named top-level columns
@@ -65,28 +64,38 @@ func (f *parquetFile) records(ctx context.Context, cols []string, fn func(arrow.
 	for _, c := range cols {
 		want[c] = true
 	}
-	sc := f.rdr.MetaData().Schema
-	var leaves []int
-	for i := 0; i < sc.NumColumns(); i++ {
-		if p := sc.Column(i).ColumnPath(); len(p) > 0 && want[p[0]] {
-			leaves = append(leaves, i)
-		}
+	type selected struct {
+		field parquet.Field
+		leaf  int
 	}
-	if len(leaves) == 0 {
+	var sel []selected
+	leaf := 0
+	for _, fld := range f.pf.Schema().Fields() {
+		if want[fld.Name()] {
+			sel = append(sel, selected{fld, leaf})
+		}
+		leaf += leafCount(fld)
+	}
+	if len(sel) == 0 {
 		return nil
 	}
-	rr, err := f.fr.GetRecordReader(ctx, leaves, nil)
-	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", f.path, err)
-	}
-	defer rr.Release()
-	for rr.Next() {
-		if err := fn(rr.RecordBatch()); err != nil {
-			return err
+	for i, rg := range f.pf.RowGroups() {
+		var srcs []columnSource
+		for _, s := range sel {
+			if src, ok := newColumnSource(s.field, rg, s.leaf); ok {
+				srcs = append(srcs, src)
+			}
 		}
-	}
-	if err := rr.Err(); err != nil {
-		return fmt.Errorf("cannot read %s: %w", f.path, err)
+		readErr, fnErr := rowGroupBatches(ctx, rg.NumRows(), srcs, fn)
+		for _, src := range srcs {
+			src.close()
+		}
+		if fnErr != nil {
+			return fnErr
+		}
+		if readErr != nil {
+			return fmt.Errorf("cannot read %s: row group %d: %w", f.path, i, readErr)
+		}
 	}
 	return nil
 }

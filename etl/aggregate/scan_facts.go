@@ -132,7 +132,7 @@ func (e *engine) scanFacts(ctx context.Context, dir string) error {
 		if err != nil {
 			return err
 		}
-		e.opts.Logger.Debug("aggregating", "file", path, "rows", f.rdr.NumRows())
+		e.opts.Logger.Debug("aggregating", "file", path, "rows", f.pf.NumRows())
 		err = f.records(ctx, cols, func(rec arrow.RecordBatch) error {
 			fb.load(rec)
 			n := int(rec.NumRows())
