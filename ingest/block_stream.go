@@ -3,20 +3,23 @@ package ingest
 import (
 	"io"
 	"sync"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // blockStream is what the capture readers read a file through. A
 // goroutine of its own reads the stored file — through its decompressor
-// when it has one, and through the content hash (open.go) in every case —
-// into large blocks, a few blocks ahead of the reader; the reader takes
-// records out of the blocks in place.
+// and the content hash (open.go) when it is compressed — into large
+// blocks, a few blocks ahead of the reader; the reader takes records out
+// of the blocks in place. An uncompressed file's blocks pass through a
+// second goroutine, which hashes them (hash).
 //
 // Why a goroutine even for an uncompressed file: the read system call
 // copies every byte of the capture once and xxHash reads every byte once
 // more. On the reading goroutine those two were a third of its time on a
 // capture of large responses (BENCHMARKS.md), and that goroutine is the
-// one every packet of the run passes through; here they run on another
-// core, in parallel with decoding and dispatch. For a compressed file the
+// one every packet of the run passes through; here they run on other
+// cores, in parallel with decoding and dispatch. For a compressed file the
 // goroutine is where decompression — the main cost of reading one — runs.
 //
 // Why not bufio: a bufio.Reader on top of the blocks would copy every byte
@@ -29,6 +32,7 @@ import (
 // included) travels after every byte read before it, so damage is still
 // reported at the offset of the last good record.
 type blockStream struct {
+	read   chan streamBlock // read, to be hashed (hashed streams only)
 	filled chan streamBlock
 	free   chan *streamBuf // this stream's buffers, back from the reader
 	stop   chan struct{}
@@ -71,22 +75,51 @@ const (
 // hundreds of files; each would otherwise allocate its blocks anew).
 var streamBufs = sync.Pool{New: func() any { return &streamBuf{b: make([]byte, blockHeadroom+blockData)} }}
 
-// newBlockStream starts reading src.
-func newBlockStream(src io.Reader) *blockStream {
+// newBlockStream starts reading src. With a digest, every byte read from
+// src goes through it, on a goroutine of its own (hash): for an
+// uncompressed file the read system call and the hash were the filling
+// goroutine's two costs, and on captures of large segments (TSO, 16 KB a
+// packet) that goroutine, not decoding, set the pace of the run.
+func newBlockStream(src io.Reader, digest *xxhash.Digest) *blockStream {
 	s := &blockStream{
 		filled: make(chan streamBlock, blocksAhead),
-		free:   make(chan *streamBuf, blocksAhead+2),
+		free:   make(chan *streamBuf, blocksAhead+3),
 		stop:   make(chan struct{}),
 	}
+	out := s.filled
+	if digest != nil {
+		s.read = make(chan streamBlock, 1)
+		out = s.read
+		s.wg.Add(1)
+		go s.hash(digest)
+	}
 	s.wg.Add(1)
-	go s.fill(src)
+	go s.fill(src, out)
 	return s
 }
 
-// fill reads src into blocks until an error (io.EOF included), which
-// travels after the data read before it.
-func (s *blockStream) fill(src io.Reader) {
+// hash writes the blocks read to digest, in order, and hands them on.
+// After Close it still hashes every block read, so that the digest has
+// every byte taken from the source (contentHash goes on from there).
+func (s *blockStream) hash(digest *xxhash.Digest) {
 	defer s.wg.Done()
+	for b := range s.read {
+		digest.Write(b.buf.b[blockHeadroom:b.end])
+		select {
+		case s.filled <- b:
+		case <-s.stop:
+			streamBufs.Put(b.buf)
+		}
+	}
+}
+
+// fill reads src into blocks, which it sends on out, until an error
+// (io.EOF included), which travels after the data read before it.
+func (s *blockStream) fill(src io.Reader, out chan streamBlock) {
+	defer s.wg.Done()
+	if out == s.read {
+		defer close(s.read)
+	}
 	for {
 		var buf *streamBuf
 		select {
@@ -104,14 +137,24 @@ func (s *blockStream) fill(src io.Reader) {
 			}
 		}
 		n, err := readBlock(src, buf.b[blockHeadroom:])
-		select {
-		case s.filled <- streamBlock{buf: buf, end: blockHeadroom + n, err: err}:
-		case <-s.stop:
-			streamBufs.Put(buf)
-			return
+		b := streamBlock{buf: buf, end: blockHeadroom + n, err: err}
+		if out == s.read {
+			s.read <- b // the hasher takes every block, even after Close
+		} else {
+			select {
+			case s.filled <- b:
+			case <-s.stop:
+				streamBufs.Put(buf)
+				return
+			}
 		}
 		if err != nil {
 			return
+		}
+		select {
+		case <-s.stop:
+			return
+		default:
 		}
 	}
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,11 +26,17 @@ func TestLedgerRecordsContentHash(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write(plain)
 	zw.Close()
+	firstRecordEnd := pcapHeaderBytes + 16 + int(binary.LittleEndian.Uint32(plain[pcapHeaderBytes+8:]))
 	dir := t.TempDir()
 	files := map[string][]byte{
 		"plain.pcap":     plain,
 		"packed.pcap.gz": append(gz.Bytes(), "trailing junk"...), // bytes after the gzip stream count too
 		"cut.pcap":       plain[:len(plain)/2+7],                 // damaged: the rest is still hashed
+		// damaged in its first record, with megabytes after it: the
+		// blocks read ahead and hashed on the block stream's goroutine,
+		// then the rest read by contentHash, make one hash
+		"early.pcap": append(append(append([]byte(nil), plain[:firstRecordEnd]...), 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0xff, 0xff, 0x7f, 0xf0, 0xff, 0xff, 0x7f),
+			bytes.Repeat([]byte("spanlake"), 3<<17)...),
 	}
 	var paths []string
 	for name, b := range files {
@@ -69,8 +76,10 @@ func TestLedgerRecordsContentHash(t *testing.T) {
 			t.Errorf("%s: Done = false after Record", p)
 		}
 	}
-	if e := l.entries[filepath.Join(dir, "cut.pcap")]; e.Result != "damaged" {
-		t.Errorf("cut.pcap result %q, want damaged", e.Result)
+	for _, name := range []string{"cut.pcap", "early.pcap"} {
+		if e := l.entries[filepath.Join(dir, name)]; e.Result != "damaged" {
+			t.Errorf("%s result %q, want damaged", name, e.Result)
+		}
 	}
 }
 

@@ -105,13 +105,20 @@ func openCapture(path string, ahead bool) (*openedFile, error) {
 func openStream(in io.Reader, size int64, ahead bool) (*openedFile, error) {
 	o := &openedFile{size: size, compression: CompressionNone, hashed: &hashingReader{r: in, h: xxhash.New()}}
 	var head [4]byte
-	n, err := io.ReadFull(o.hashed, head[:])
+	n, err := io.ReadFull(in, head[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, err
 	}
 	// An uncompressed file is read into the blocks straight from the file:
-	// one copy of every byte, made by the filling goroutine.
-	var src io.Reader = io.MultiReader(bytes.NewReader(head[:n]), o.hashed)
+	// one copy of every byte, made by the filling goroutine, and hashed by
+	// the block stream's hashing goroutine. A compressed one is hashed as
+	// it is read, under the decompressor.
+	var src io.Reader = io.MultiReader(bytes.NewReader(head[:n]), in)
+	digest := o.hashed.h
+	if bytes.HasPrefix(head[:n], magicGzip) || bytes.HasPrefix(head[:n], magicZstd) {
+		o.hashed.h.Write(head[:n])
+		src, digest = io.MultiReader(bytes.NewReader(head[:n]), o.hashed), nil
+	}
 	switch {
 	case bytes.HasPrefix(head[:n], magicGzip):
 		zr, err := gzip.NewReader(bufio.NewReaderSize(src, compressedBufferSize))
@@ -137,7 +144,7 @@ func openStream(in io.Reader, size int64, ahead bool) (*openedFile, error) {
 		o.closers = append(o.closers, o.spool.Close)
 		src = o.spool
 	}
-	o.blocks = newBlockStream(src)
+	o.blocks = newBlockStream(src, digest)
 	o.closers = append(o.closers, o.blocks.Close) // closed first: stops reading src before src is closed
 	return o, nil
 }
