@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -51,7 +50,8 @@ type Options struct {
 	// end of every file.
 	Progress func(Progress)
 	// Workers is the number of shards connections are spread over (by a
-	// hash of their endpoints); 0 means runtime.NumCPU().
+	// hash of their endpoints); 0 chooses (workers.go): runtime.NumCPU(),
+	// or one inline worker when the first capture's packets are large.
 	Workers int
 	// Carry, when set, replays the previous run's checkpoint first and/or
 	// carries this run's open connections over to the next (carry.go).
@@ -69,6 +69,7 @@ type Progress struct {
 // Summary totals a run.
 type Summary struct {
 	Files, BadFiles int
+	Workers         int   // the workers the run used (Options.Workers, or the choice for 0)
 	Bytes           int64 // capture bytes read (after decompression)
 	Decode          DecodeStats
 	Connections     uint64
@@ -104,11 +105,11 @@ func Run(ctx context.Context, paths []string, opts Options, sink Sink) (*Summary
 	httpCfg := opts.HTTP
 	httpCfg.EnsureDefaults()
 
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
+	workers, mean := chooseWorkers(opts.Workers, paths)
+	if mean > 0 {
+		log.Debug("workers chosen", "workers", workers, "mean_packet_bytes", mean)
 	}
-	d := &driver{sink: sink, sum: &Summary{}, carry: opts.Carry}
+	d := &driver{sink: sink, sum: &Summary{Workers: workers}, carry: opts.Carry}
 	var eng engine
 	if workers == 1 {
 		eng = newInlineEngine(d, opts.Reassembly, &httpCfg)

@@ -4,7 +4,7 @@
 // tshark, tcpdump or httpry are installed, how long they take on the same
 // file.
 //
-//	spanlake-bench -spanlake bin/spanlake [-large-mb 300] [-small-mb 100] [-workers 1,2] [-runs 3] [-compressed=false]
+//	spanlake-bench -spanlake bin/spanlake [-large-mb 300] [-small-mb 100] [-workers 1,2,0] [-runs 3] [-compressed=false]
 //
 // The large capture is also cut into a rotated set of four files, each
 // gzip'd (and then zstd'd), ingested as one run and compared with zcat /
@@ -42,7 +42,8 @@ import (
 
 type result struct {
 	shape      synth.Shape
-	workers    int
+	workers    int // asked for (0: spanlake's default)
+	used       int // what the run used
 	fileBytes  int64
 	wall       time.Duration // median
 	cpu        time.Duration // user+system time of the median run
@@ -58,13 +59,14 @@ type summary struct {
 	Bytes     int64  `json:"capture_bytes"`
 	Packets   uint64 `json:"packets"`
 	Exchanges uint64 `json:"exchanges"`
+	Workers   int    `json:"workers"`
 }
 
 func main() {
 	bin := flag.String("spanlake", "bin/spanlake", "the spanlake binary to measure")
 	largeMB := flag.Int("large-mb", 300, "size of the large-response capture (MB)")
 	smallMB := flag.Int("small-mb", 100, "size of the small-exchange capture (MB)")
-	workersList := flag.String("workers", "1,2", "worker counts to measure, comma separated")
+	workersList := flag.String("workers", "1,2,0", "worker counts to measure, comma separated (0: spanlake's default, which chooses)")
 	runs := flag.Int("runs", 3, "timed runs per configuration (the median is reported)")
 	dir := flag.String("dir", "", "directory for captures and warehouses (default: a temporary directory, removed at the end)")
 	compressed := flag.Bool("compressed", true, "also ingest the large capture as a rotated set of .gz and of .zst files")
@@ -111,7 +113,7 @@ func run(bin string, largeMB, smallMB int, workersList string, runs int, dir str
 	var workers []int
 	for _, w := range strings.Split(workersList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
-		if err != nil || n < 1 {
+		if err != nil || n < 0 {
 			return fmt.Errorf("bad -workers %q", workersList)
 		}
 		workers = append(workers, n)
@@ -159,7 +161,7 @@ func run(bin string, largeMB, smallMB int, workersList string, runs int, dir str
 			}
 			sort.Slice(timed, func(i, j int) bool { return timed[i].wall < timed[j].wall })
 			med := timed[len(timed)/2]
-			r := result{shape: sh.shape, workers: w, fileBytes: st.Bytes, wall: med.wall, cpu: med.cpu, rssMiB: rss,
+			r := result{shape: sh.shape, workers: w, used: sum.Workers, fileBytes: st.Bytes, wall: med.wall, cpu: med.cpu, rssMiB: rss,
 				packets: sum.Packets, exchanges: sum.Exchanges}
 			if ref == 0 {
 				ref, refWH = r.wall, wh
@@ -184,7 +186,11 @@ func run(bin string, largeMB, smallMB int, workersList string, runs int, dir str
 	for _, r := range results {
 		s, c := r.wall.Seconds(), r.cpu.Seconds()
 		mb := float64(r.fileBytes) / 1e6
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.2fx\t%s\t\n", r.shape, r.workers, mb, s, c,
+		workers := strconv.Itoa(r.workers)
+		if r.workers == 0 {
+			workers = fmt.Sprintf("default (%d)", r.used)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.2fx\t%s\t\n", r.shape, workers, mb, s, c,
 			mb/s, float64(r.packets)/s, float64(r.exchanges)/s, mb/c, float64(r.exchanges)/c, r.rssMiB, r.speedupRef.Seconds()/s, r.identical)
 	}
 	if err := tw.Flush(); err != nil || len(packed) == 0 {
@@ -239,7 +245,7 @@ type runTimes struct{ wall, cpu time.Duration }
 // ingest runs `spanlake ingest` on one capture into a fresh warehouse and
 // returns its times, peak RSS and summary.
 func ingest(bin, capture, wh string, workers int) (runTimes, float64, summary, error) {
-	return runIngest(bin, wh, []string{"--workers", strconv.Itoa(workers), capture})
+	return ingestFiles(bin, []string{capture}, wh, workers)
 }
 
 // runIngest runs `spanlake ingest ARGS` into a fresh warehouse wh.

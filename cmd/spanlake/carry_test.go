@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -144,6 +145,9 @@ func TestCarryOverEqualsOneRun(t *testing.T) {
 				}
 				if sum.Files != 1 {
 					t.Fatalf("run %d read %d files, want 1", i, sum.Files)
+				}
+				if w, _ := strconv.Atoi(workers); sum.Workers != w {
+					t.Fatalf("run %d used %d workers, want %s", i, sum.Workers, workers)
 				}
 				carried += sum.Carried
 			}

@@ -1,0 +1,112 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// writeSizedCapture writes a pcap of n frames of the given sizes, in turn.
+func writeSizedCapture(t *testing.T, path string, n int, sizes ...int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := pcapgo.NewWriter(f)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range n {
+		frame := make([]byte, sizes[i%len(sizes)])
+		ci := gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(frame), Length: len(frame)}
+		if err := w.WritePacket(ci, frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func gzipFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b)
+	zw.Close()
+	if err := os.WriteFile(dst, z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestChooseWorkers: an explicit count is obeyed; left at 0 it is the
+// number of CPUs, or one inline worker when the first capture's packets
+// average inlineMeanPacketBytes or more.
+func TestChooseWorkers(t *testing.T) {
+	dir := t.TempDir()
+	large := filepath.Join(dir, "large.pcap")   // responses: MTU segments and their ACKs
+	small := filepath.Join(dir, "small.pcap")   // keep-alive API traffic
+	few := filepath.Join(dir, "few.pcap")       // too few packets to say
+	border := filepath.Join(dir, "border.pcap") // exactly the threshold
+	writeSizedCapture(t, large, 3000, 1514, 1514, 66)
+	writeSizedCapture(t, small, 3000, 400, 900, 66)
+	jumbo := filepath.Join(dir, "jumbo.pcap") // offloaded segments: the sample stops at workerSampleBytes
+	writeSizedCapture(t, jumbo, 2*workerSampleBytes/30000, 30000, 66)
+	packed := filepath.Join(dir, "large.pcap.gz") // compressed: not sampled
+	gzipFile(t, large, packed)
+	writeSizedCapture(t, few, workerSampleMin-1, 1514)
+	writeSizedCapture(t, border, 1000, inlineMeanPacketBytes)
+	// The jumbo sample ends with the packet that reaches workerSampleBytes.
+	jumboTotal, jumboN := 0, 0
+	for ; jumboTotal < workerSampleBytes; jumboN++ {
+		jumboTotal += []int{30000, 66}[jumboN%2]
+	}
+	jumboMean := jumboTotal / jumboN
+	cpus := runtime.NumCPU()
+	inline := 1
+	tests := []struct {
+		name     string
+		workers  int
+		paths    []string
+		want     int
+		wantMean int
+	}{
+		{"explicit count, large packets", 3, []string{large}, 3, 0},
+		{"explicit one, small packets", 1, []string{small}, 1, 0},
+		{"large packets", 0, []string{large}, inline, (1514*2 + 66) / 3},
+		{"threshold", 0, []string{border}, inline, inlineMeanPacketBytes},
+		{"small packets", 0, []string{small}, cpus, (400 + 900 + 66) / 3},
+		{"offloaded segments", 0, []string{jumbo}, inline, jumboMean},
+		{"compressed", 0, []string{packed}, cpus, 0},
+		{"first capture decides", 0, []string{small, large}, cpus, (400 + 900 + 66) / 3},
+		{"too few packets", 0, []string{few}, cpus, 0},
+		{"unreadable", 0, []string{filepath.Join(dir, "missing.pcap"), large}, cpus, 0},
+		{"no captures", 0, nil, cpus, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if cpus == 1 {
+				tc.want = max(tc.want, 1)
+				if tc.workers == 0 {
+					tc.want, tc.wantMean = 1, 0 // one CPU: nothing to choose
+				}
+			}
+			got, mean := chooseWorkers(tc.workers, tc.paths)
+			if got != tc.want || mean != tc.wantMean {
+				t.Errorf("chooseWorkers(%d) = %d workers (mean %d bytes), want %d (mean %d)", tc.workers, got, mean, tc.want, tc.wantMean)
+			}
+		})
+	}
+}
