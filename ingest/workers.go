@@ -1,6 +1,9 @@
 package ingest
 
-import "runtime"
+import (
+	"os"
+	"runtime"
+)
 
 // How many workers a run uses when Options.Workers is 0 (the default of
 // `spanlake ingest`): the number of CPUs, except for uncompressed captures
@@ -56,9 +59,13 @@ func chooseWorkers(workers int, paths []string) (int, int) {
 }
 
 // meanPacketBytes is the mean captured length of the first packets of
-// path, 0 when it is compressed, cannot be read or holds too few packets
-// to say.
+// path, 0 when it is not a regular file (a pipe must not lose what the
+// sample would read), is compressed, cannot be read or holds too few
+// packets to say.
 func meanPacketBytes(path string) int {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return 0
+	}
 	r, err := OpenPacketReader(path)
 	if err != nil {
 		return 0

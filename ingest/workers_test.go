@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,6 +75,10 @@ func TestChooseWorkers(t *testing.T) {
 		jumboTotal += []int{30000, 66}[jumboN%2]
 	}
 	jumboMean := jumboTotal / jumboN
+	fifo := filepath.Join(dir, "capture.fifo") // opening it would block: it must not be sampled
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cpus := runtime.NumCPU()
 	inline := 1
 	tests := []struct {
@@ -90,6 +95,7 @@ func TestChooseWorkers(t *testing.T) {
 		{"small packets", 0, []string{small}, cpus, (400 + 900 + 66) / 3},
 		{"offloaded segments", 0, []string{jumbo}, inline, jumboMean},
 		{"compressed", 0, []string{packed}, cpus, 0},
+		{"named pipe", 0, []string{fifo}, cpus, 0},
 		{"first capture decides", 0, []string{small, large}, cpus, (400 + 900 + 66) / 3},
 		{"too few packets", 0, []string{few}, cpus, 0},
 		{"unreadable", 0, []string{filepath.Join(dir, "missing.pcap"), large}, cpus, 0},
