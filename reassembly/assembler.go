@@ -11,6 +11,11 @@ type Assembler struct {
 	cfg     Config
 	factory Factory
 	conns   map[connKey]*conn
+	// last is the connection of the previous packet, while it is in
+	// conns: segments come in bursts of one connection (a response's
+	// MTU-sized segments back to back), and comparing keys is cheaper
+	// than hashing one (see Add).
+	last    *conn
 	open    connList // by last activity, oldest first
 	closing connList // FIN both ways or RST, lingering; oldest first
 	// unanswered holds the open connections whose server has not sent a
@@ -59,7 +64,10 @@ func (a *Assembler) Add(p *Packet) {
 		a.expire()
 	}
 	k := makeKey(p)
-	c := a.conns[k]
+	c := a.last
+	if c == nil || c.key != k {
+		c = a.conns[k]
+	}
 	if c != nil && p.Flags.Has(FlagSYN) && c.isNewSYN(p) {
 		a.stats.PortReuses++
 		a.closeConn(c, c.finishReason())
@@ -69,6 +77,7 @@ func (a *Assembler) Add(p *Packet) {
 		a.hold(k, p)
 		return
 	}
+	a.last = c
 	c.list.moveToBack(c)
 	c.add(p)
 	for a.stats.BufferedBytes > a.cfg.MaxBufferedBytesTotal {
@@ -140,6 +149,9 @@ func (a *Assembler) create(k connKey, p *Packet, first time.Time) *conn {
 func (a *Assembler) closeConn(c *conn, reason string) {
 	c.list.remove(c)
 	delete(a.conns, c.key)
+	if a.last == c {
+		a.last = nil
+	}
 	c.finish(reason)
 	if c.bufIdx >= 0 {
 		panic("BUG: reassembly: closed connection still buffering")

@@ -68,6 +68,9 @@ func (a *Assembler) Detach(oc *OpenConn) bool {
 	}
 	c.list.remove(c)
 	delete(a.conns, c.key)
+	if a.last == c {
+		a.last = nil
+	}
 	c.closed = true
 	held := 0
 	for d := range c.s {

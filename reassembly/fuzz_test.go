@@ -139,6 +139,9 @@ func FuzzAssembler(f *testing.F) {
 			if len(a.conns) > cfg.MaxConnections {
 				t.Fatalf("%d connections over cap", len(a.conns))
 			}
+			if a.last != nil && a.conns[a.last.key] != a.last {
+				t.Fatal("the last connection looked up is no longer the table's")
+			}
 		})
 		a.Flush()
 		st := a.Stats()
