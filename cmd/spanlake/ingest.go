@@ -30,7 +30,7 @@ func ingestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "include-newest", Usage: "with --incremental: also take the newest file of each directory (by default tcpdump is assumed to be writing it)"},
 			&cli.Int64Flag{Name: "carry-max-bytes", Value: ingest.DefaultCarryMaxTotalBytes, Usage: "with --incremental: connections still open at the end of a run are carried over to the next (their packets are kept in the state directory, at most this many bytes; a connection over 32 MiB is closed instead); 0 turns carry-over off"},
 			&cli.BoolFlag{Name: "finish", Usage: "with --incremental: the capture has ended; close the connections carried over instead of carrying them on"},
-			&cli.IntFlag{Name: "workers", Value: 0, DefaultText: "number of CPUs, or 1 when the first capture's packets average 1,000 bytes or more", Usage: "connections are sharded over this many workers (the output does not depend on it)"},
+			&cli.IntFlag{Name: "workers", Value: 0, DefaultText: "number of CPUs, or 1 when the first capture's packets average 850 bytes or more", Usage: "connections are sharded over this many workers (the output does not depend on it)"},
 			&cli.BoolFlag{Name: "keep-secrets", Usage: "store credentials (Authorization, Cookie, Set-Cookie) and secret parameters as sent instead of as keyed hashes"},
 			&cli.StringFlag{Name: "secret-params", Value: strings.Join(etl.DefaultSecretNames(), ","), Usage: "comma-separated name fragments: a query/form/JSON parameter whose name contains one is secret"},
 			&cli.BoolFlag{Name: "strict", Usage: "stop at the first damaged or unreadable capture with exit code 3 and write nothing (not even the rows of the files before it); the warehouse and the ledger keep their previous state"},
