@@ -42,7 +42,9 @@ func fxKey(dim, v string) int64 {
 	return int64(xxhash.Sum64String(dim + "\x00" + v))
 }
 
-func writeParquetFile[T any](t testing.TB, path string, rows []T) {
+// writeParquetFile writes rows as a zstd-compressed Parquet file, with any
+// further writer options.
+func writeParquetFile[T any](t testing.TB, path string, rows []T, opts ...parquet.WriterOption) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -51,7 +53,7 @@ func writeParquetFile[T any](t testing.TB, path string, rows []T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd))
+	w := parquet.NewGenericWriter[T](f, append([]parquet.WriterOption{parquet.Compression(&parquet.Zstd)}, opts...)...)
 	if _, err := w.Write(rows); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // readShape has every column shape the warehouse writes, nulls included.
@@ -72,21 +71,8 @@ func randomShapes(n int) []readShape {
 
 func writeShapes(t *testing.T, path string, rows []readShape) {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := parquet.NewGenericWriter[readShape](f, parquet.MaxRowsPerRowGroup(700), parquet.PageBufferSize(512),
-		parquet.Compression(&zstd.Codec{}), parquet.KeyValueMetadata("spanlake.test", "yes"))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeParquetFile(t, path, rows, parquet.MaxRowsPerRowGroup(700), parquet.PageBufferSize(512),
+		parquet.KeyValueMetadata("spanlake.test", "yes"))
 }
 
 // TestRecordsReadEveryShape writes rows with parquet-go across several row
