@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/klauspost/compress/gzip"
 )
 
 // TestLedgerRecordsContentHash: the ledger's content hash is the xxHash64
@@ -22,16 +21,13 @@ func TestLedgerRecordsContentHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(plain)
-	zw.Close()
+	gz := gzipBytes(t, plain)
 	firstRecordEnd := pcapHeaderBytes + 16 + int(binary.LittleEndian.Uint32(plain[pcapHeaderBytes+8:]))
 	dir := t.TempDir()
 	files := map[string][]byte{
 		"plain.pcap":     plain,
-		"packed.pcap.gz": append(gz.Bytes(), "trailing junk"...), // bytes after the gzip stream count too
-		"cut.pcap":       plain[:len(plain)/2+7],                 // damaged: the rest is still hashed
+		"packed.pcap.gz": append(gz, "trailing junk"...), // bytes after the gzip stream count too
+		"cut.pcap":       plain[:len(plain)/2+7],         // damaged: the rest is still hashed
 		// damaged in its first record, with megabytes after it: the
 		// blocks read ahead and hashed on the block stream's goroutine,
 		// then the rest read by contentHash, make one hash
@@ -96,12 +92,9 @@ func TestContentHashStopsReadAhead(t *testing.T) {
 	for len(damaged) < 8<<20 { // an impossible record length, then megabytes of stream
 		damaged = append(damaged, 0xff)
 	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(damaged)
-	zw.Close()
+	gz := gzipBytes(t, damaged)
 	p := filepath.Join(t.TempDir(), "damaged.pcap.gz")
-	if err := os.WriteFile(p, gz.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(p, gz, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := Run(context.Background(), []string{p}, Options{Workers: 1}, &collectSink{})
@@ -112,7 +105,7 @@ func TestContentHashStopsReadAhead(t *testing.T) {
 	if src.Err == "" {
 		t.Fatal("damage not reported")
 	}
-	if want := xxhash.Sum64(gz.Bytes()); src.ContentHash != want {
+	if want := xxhash.Sum64(gz); src.ContentHash != want {
 		t.Errorf("content hash %016x, want %016x", src.ContentHash, want)
 	}
 }

@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"bytes"
-	"compress/gzip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -37,21 +35,6 @@ func writeSizedCapture(t *testing.T, path string, n int, sizes ...int) {
 	}
 }
 
-func gzipFile(t *testing.T, src, dst string) {
-	t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var z bytes.Buffer
-	zw := gzip.NewWriter(&z)
-	zw.Write(b)
-	zw.Close()
-	if err := os.WriteFile(dst, z.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestChooseWorkers: an explicit count is obeyed; left at 0 it is the
 // number of CPUs, or one inline worker when the first capture's packets
 // average inlineMeanPacketBytes or more.
@@ -65,8 +48,14 @@ func TestChooseWorkers(t *testing.T) {
 	writeSizedCapture(t, small, 3000, 400, 900, 66)
 	jumbo := filepath.Join(dir, "jumbo.pcap") // offloaded segments: the sample stops at workerSampleBytes
 	writeSizedCapture(t, jumbo, 2*workerSampleBytes/30000, 30000, 66)
+	plain, err := os.ReadFile(large)
+	if err != nil {
+		t.Fatal(err)
+	}
 	packed := filepath.Join(dir, "large.pcap.gz") // compressed: not sampled
-	gzipFile(t, large, packed)
+	if err := os.WriteFile(packed, gzipBytes(t, plain), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	writeSizedCapture(t, few, workerSampleMin-1, 1514)
 	writeSizedCapture(t, border, 1000, inlineMeanPacketBytes)
 	// The jumbo sample ends with the packet that reaches workerSampleBytes.
