@@ -7,31 +7,19 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// writeSizedCapture writes a pcap of n frames of the given sizes, in turn.
-func writeSizedCapture(t *testing.T, path string, n int, sizes ...int) {
+// writeSizedCapture writes a pcap (compressed with comp) of n frames of
+// the given sizes, in turn.
+func writeSizedCapture(t *testing.T, path string, comp Compression, n int, sizes ...int) {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
+	frames, times := make([][]byte, n), make([]time.Time, n)
 	ts := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := range n {
-		frame := make([]byte, sizes[i%len(sizes)])
-		ci := gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(frame), Length: len(frame)}
-		if err := w.WritePacket(ci, frame); err != nil {
-			t.Fatal(err)
-		}
+		frames[i], times[i] = make([]byte, sizes[i%len(sizes)]), ts.Add(time.Duration(i)*time.Millisecond)
+	}
+	if err := os.WriteFile(path, encodeCapture(t, captureFormat{comp: comp}, frames, times), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -44,30 +32,24 @@ func TestChooseWorkers(t *testing.T) {
 	small := filepath.Join(dir, "small.pcap")   // keep-alive API traffic
 	few := filepath.Join(dir, "few.pcap")       // too few packets to say
 	border := filepath.Join(dir, "border.pcap") // exactly the threshold
-	writeSizedCapture(t, large, 3000, 1514, 1514, 66)
-	writeSizedCapture(t, small, 3000, 400, 900, 66)
+	writeSizedCapture(t, large, CompressionNone, 3000, 1514, 1514, 66)
+	writeSizedCapture(t, small, CompressionNone, 3000, 400, 900, 66)
 	jumbo := filepath.Join(dir, "jumbo.pcap") // offloaded segments: the sample stops at workerSampleBytes
-	writeSizedCapture(t, jumbo, 2*workerSampleBytes/30000, 30000, 66)
-	plain, err := os.ReadFile(large)
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeSizedCapture(t, jumbo, CompressionNone, 2*workerSampleBytes/30000, 30000, 66)
 	packed := filepath.Join(dir, "large.pcap.gz") // compressed: not sampled
-	if err := os.WriteFile(packed, gzipBytes(t, plain), 0o644); err != nil {
+	writeSizedCapture(t, packed, CompressionGzip, 3000, 1514, 1514, 66)
+	writeSizedCapture(t, few, CompressionNone, workerSampleMin-1, 1514)
+	writeSizedCapture(t, border, CompressionNone, 1000, inlineMeanPacketBytes)
+	fifo := filepath.Join(dir, "capture.fifo") // opening it would block: it must not be sampled
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	writeSizedCapture(t, few, workerSampleMin-1, 1514)
-	writeSizedCapture(t, border, 1000, inlineMeanPacketBytes)
 	// The jumbo sample ends with the packet that reaches workerSampleBytes.
 	jumboTotal, jumboN := 0, 0
 	for ; jumboTotal < workerSampleBytes; jumboN++ {
 		jumboTotal += []int{30000, 66}[jumboN%2]
 	}
 	jumboMean := jumboTotal / jumboN
-	fifo := filepath.Join(dir, "capture.fifo") // opening it would block: it must not be sampled
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	cpus := runtime.NumCPU()
 	inline := 1
 	tests := []struct {
