@@ -45,6 +45,12 @@ var parquetZstd = zstd.Codec{Level: zstd.SpeedFastest}
 // empty path_in_schema, which Spark and Athena refuse (parquet-go issue
 // #602; seen here as files 104 bytes shorter than a new writer's).
 func newParquetWriter[T any](w io.Writer) *parquet.GenericWriter[T] {
+	return parquet.NewGenericWriter[T](w, parquetWriterOptions[T]()...)
+}
+
+// parquetWriterOptions are the options of newParquetWriter for rows of
+// type T. The benchmarks add others after them (a later option wins).
+func parquetWriterOptions[T any]() []parquet.WriterOption {
 	opts := []parquet.WriterOption{
 		parquet.Compression(&parquetZstd),
 		parquet.DataPageStatistics(false),
@@ -55,7 +61,7 @@ func newParquetWriter[T any](w io.Writer) *parquet.GenericWriter[T] {
 	for _, col := range noBounds[reflect.TypeFor[T]()] {
 		opts = append(opts, parquet.SkipPageBounds(col))
 	}
-	return parquet.NewGenericWriter[T](w, opts...)
+	return opts
 }
 
 // noBounds lists, per row type, the columns written without min/max

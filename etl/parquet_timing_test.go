@@ -6,6 +6,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/snappy"
+	"github.com/parquet-go/parquet-go/compress/uncompressed"
+
 	"github.com/spanlake/spanlake/schema"
 )
 
@@ -95,11 +100,48 @@ func benchExchangeRows(n int) []schema.FactHTTPExchange {
 	return rows
 }
 
-// benchmarkWriteParquet writes rows as one Parquet file per iteration.
-func benchmarkWriteParquet[T any](b *testing.B, rows []T) {
+// BenchmarkParquetCodecs encodes the http_header and fact_http_exchange
+// rows of the same 10,000 exchanges with spanlake's writer options under
+// three codecs, and reports the cost per exchange. It measures the floor
+// that Parquet encoding with parquet-go puts under issue #8's target of
+// 150,000 small exchanges a second per core, which leaves 6.7 µs an
+// exchange for everything: read it with -cpu 1 (BENCHMARKS.md, "Against
+// issue #8").
+func BenchmarkParquetCodecs(b *testing.B) {
+	const exchanges = 10_000
+	var headers []schema.HTTPHeader
+	for _, hb := range benchHeaderBlocks(exchanges) {
+		headers = expandHeaderBlock(&hb, headers)
+	}
+	facts := benchExchangeRows(exchanges)
+	for _, c := range []struct {
+		name  string
+		codec compress.Codec
+	}{{"zstd-fastest", &parquetZstd}, {"snappy", &snappy.Codec{}}, {"uncompressed", &uncompressed.Codec{}}} {
+		b.Run("http_header/"+c.name, func(b *testing.B) {
+			benchmarkWriteParquet(b, headers, parquet.Compression(c.codec))
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/exchanges, "ns/exchange")
+		})
+		b.Run("fact_http_exchange/"+c.name, func(b *testing.B) {
+			benchmarkWriteParquet(b, facts, parquet.Compression(c.codec))
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/exchanges, "ns/exchange")
+		})
+	}
+}
+
+// benchmarkWriteParquet writes rows as one Parquet file per iteration,
+// with spanlake's writer options followed by extra.
+func benchmarkWriteParquet[T any](b *testing.B, rows []T, extra ...parquet.WriterOption) {
+	opts := append(parquetWriterOptions[T](), extra...)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := writeParquet(io.Discard, rows); err != nil {
+		pw := parquet.NewGenericWriter[T](io.Discard, opts...)
+		for i := 0; i < len(rows); i += writeBatch {
+			if _, err := pw.Write(rows[i:min(i+writeBatch, len(rows))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := pw.Close(); err != nil {
 			b.Fatal(err)
 		}
 	}
