@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"io"
 	"testing"
 	"time"
 
@@ -22,7 +23,8 @@ func sllFrame(eth []byte) []byte {
 // different link types (dumpcap with several -i, or a carry-over file
 // holding packets of captures with different link types). Every packet
 // comes back with its own interface's link type; none is dropped
-// because it is not the first interface's.
+// because it is not the first interface's. The interface statistics
+// blocks after the last packet end the file cleanly.
 func TestPcapNGMixedLinkTypes(t *testing.T) {
 	segs := sampleSegments()
 	type pkt struct {
@@ -53,6 +55,13 @@ func TestPcapNGMixedLinkTypes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// dumpcap ends a file with the statistics of each interface: blocks
+	// after the last packet, which are not damage.
+	for id := range 2 {
+		if err := w.WriteInterfaceStats(id, pcapgo.NgInterfaceStatistics{LastUpdate: t0.Add(time.Second), PacketsReceived: 5}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +87,8 @@ func TestPcapNGMixedLinkTypes(t *testing.T) {
 			t.Errorf("packet %d: time %v", i, ci.Timestamp)
 		}
 	}
-	if _, _, _, err := r.Next(); err == nil {
-		t.Error("a packet after the last one")
+	if _, _, _, err := r.Next(); err != io.EOF {
+		t.Errorf("after the last packet: %v, want io.EOF", err)
 	}
 
 	// The decoder takes each packet by its own link type: every segment
