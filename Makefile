@@ -51,6 +51,7 @@ bench-stages: ## the per-stage Go benchmarks only, BENCHCOUNT times each, into B
 testdata: ## regenerate the real captures in testdata/captures (root, network namespaces; never run by CI)
 	bash testdata/capture/make-captures.sh
 	bash testdata/capture/make-apache-capture.sh
+	bash testdata/capture/make-dumpcap-capture.sh
 
 demo: build ## ingest the bundled sample capture and print its access log
 	./bin/spanlake ingest -w /tmp/spanlake-demo testdata/captures/nginx-basic.pcap

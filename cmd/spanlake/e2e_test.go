@@ -130,6 +130,21 @@ func TestCombinedLogMatchesNginx(t *testing.T) {
 	compareLogs(t, got, want, time.Second)
 }
 
+// TestDumpcapCaptureMatchesNginx ingests the pcapng dumpcap wrote of two
+// interfaces with different link types (the server's veth, Ethernet, and
+// "any" filtered to loopback, Linux cooked), ending in dumpcap's interface
+// statistics blocks. The file is not damaged, and the combined log holds
+// the requests of both interfaces, as nginx logged them.
+func TestDumpcapCaptureMatchesNginx(t *testing.T) {
+	pcapng := filepath.Join(captureDir, "nginx-dumpcap.pcapng")
+	want := readLines(t, filepath.Join(captureDir, "nginx-dumpcap.access.log"))
+	wh := t.TempDir()
+	spanlake(t, exitOK, "ingest", "-w", wh, pcapng)
+	out := spanlake(t, exitOK, "logs", "-w", wh, "--format", "combined")
+	got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	compareLogs(t, got, want, time.Second)
+}
+
 // TestReingestReplaces checks that ingesting the same capture twice gives
 // the same rows, not twice as many.
 func TestReingestReplaces(t *testing.T) {
