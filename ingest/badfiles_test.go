@@ -136,8 +136,6 @@ func ngBlocks(t *testing.T, b []byte) []ngBlock {
 	return out
 }
 
-const ngEPB = 6
-
 // ngCustomBlock is a block of a type no reader knows (not reserved by the
 // pcapng spec for anything spanlake reads), with a body of n bytes.
 func ngUnknownBlock(typ uint32, n int) []byte {

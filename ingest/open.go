@@ -66,7 +66,6 @@ type openedFile struct {
 	hashed      *hashingReader // hashes the bytes as stored (before decompression)
 	blocks      *blockStream   // what the capture readers read (block_stream.go)
 	spool       *spool         // gzip'd files: decompresses the first bytes ahead
-	ng          *bufio.Reader  // pcapng only: pcapgo's NgReader reads blocks through it
 }
 
 func (o *openedFile) Close() error {
@@ -152,14 +151,6 @@ func openStream(in io.Reader, size int64, ahead bool) (*openedFile, error) {
 // compressedBufferSize is the read buffer under a decompressor: large
 // enough that a read system call moves a useful amount of data.
 const compressedBufferSize = 256 << 10
-
-// offset is the number of (decompressed) bytes the capture reader consumed.
-func (o *openedFile) offset() int64 {
-	if o.ng != nil {
-		return o.blocks.Offset() - int64(o.ng.Buffered())
-	}
-	return o.blocks.Offset()
-}
 
 func statSize(path string) (int64, error) {
 	st, err := os.Stat(path)

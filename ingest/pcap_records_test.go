@@ -13,18 +13,6 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // pcapgoRecords reads data with pcapgo alone, as PacketReader did before
 // pcapRecords: the packets, and the error that ended them (nil at EOF;
 // like PacketReader.Next, an EOF after a record header is damage).

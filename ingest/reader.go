@@ -1,9 +1,7 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Container names the capture file format.
@@ -52,17 +49,13 @@ type PacketReader struct {
 	path      string
 	file      *openedFile
 	src       packetSource
-	ng        *pcapgo.NgReader // nil for pcap
+	ng        *pcapngRecords // nil for pcap
+	pos       func() int64   // bytes of the (decompressed) stream read
 	container Container
 	linkType  layers.LinkType
 	snaplen   uint32
 	lastGood  int64
 	err       error // sticky: the damage (or io.EOF) that ended reading
-	packets   int64
-	// leadEnd is where the blocks between a pcapng section header and its
-	// first packet end (interface descriptions and the like), which
-	// pcapgo reads together with that packet.
-	leadEnd int64
 }
 
 // OpenPacketReader opens a capture file. The error names the file.
@@ -109,73 +102,26 @@ func newPacketReader(path string, o *openedFile) (*PacketReader, error) {
 		o.Close()
 		return nil, &CaptureError{Path: path, Err: fmt.Errorf("empty file: %w", ErrNotCapture)}
 	case bytes.Equal(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}):
-		shb, _ := o.blocks.Peek(12)
-		bigEndian := len(shb) == 12 && binary.BigEndian.Uint32(shb[8:]) == ngByteOrderMagic
-		o.ng = bufio.NewReaderSize(o.blocks, pcapngBufferSize)
-		// WantMixedLinkType: every interface's packets, each with its
-		// own interface's link type. Without it pcapgo follows libpcap
-		// and drops, without a word, every packet of an interface whose
-		// link type is not the first one's: the packets of `dumpcap -i
-		// eth0 -i any`, or of a carry-over file holding connections of
-		// captures with different link types, were lost uncounted. With
-		// it pcapgo reads the first interface block only together with
-		// the first packet, so leadingBlocks finds the file's link type
-		// and where those blocks end.
-		ng, err := pcapgo.NewNgReader(o.ng, pcapgo.NgReaderOptions{SkipUnknownVersion: true, WantMixedLinkType: true})
+		recs, err := newPcapNGRecords(o.blocks)
 		if err != nil {
 			o.Close()
-			return nil, &CaptureError{Path: path, Offset: o.offset(), Err: fmt.Errorf("pcapng section header: %w", err)}
+			return nil, &CaptureError{Path: path, Offset: recs.offset(), Err: fmt.Errorf("pcapng section header: %w", err)}
 		}
-		pr.src, pr.ng, pr.container = ng, ng, ContainerPcapNG
-		lead, link := leadingBlocks(o.ng, bigEndian)
-		pr.leadEnd, pr.linkType = o.offset()+int64(lead), link
+		pr.src, pr.ng, pr.pos, pr.container, pr.linkType = recs, recs, recs.offset, ContainerPcapNG, recs.firstLink()
 	case isPcapMagic(head):
 		recs, err := newPcapRecords(o.blocks)
 		if err != nil {
 			o.Close()
-			return nil, &CaptureError{Path: path, Offset: o.offset(), Err: fmt.Errorf("pcap header: %w", err)}
+			return nil, &CaptureError{Path: path, Offset: o.blocks.Offset(), Err: fmt.Errorf("pcap header: %w", err)}
 		}
-		pr.src, pr.container, pr.linkType, pr.snaplen = recs, ContainerPcap, recs.linkType, recs.snaplen
+		pr.src, pr.pos, pr.container, pr.linkType, pr.snaplen = recs, o.blocks.Offset, ContainerPcap, recs.linkType, recs.snaplen
 	default:
 		o.Close()
 		return nil, &CaptureError{Path: path, Err: ErrNotCapture}
 	}
-	pr.lastGood = o.offset()
+	pr.lastGood = pr.pos()
 	return pr, nil
 }
-
-// ngByteOrderMagic is the byte-order magic of a pcapng section header.
-const ngByteOrderMagic = 0x1A2B3C4D
-
-// leadingBlocks looks, without reading them, at the blocks that follow a
-// pcapng section header in br's buffer up to its first packet: it returns
-// how many bytes the complete ones take, and the link type of the first
-// interface description among them (Null when there is none). Nothing is
-// validated here; pcapgo reads these blocks with the first packet.
-func leadingBlocks(br *bufio.Reader, bigEndian bool) (n int, link layers.LinkType) {
-	var order binary.ByteOrder = binary.LittleEndian
-	if bigEndian {
-		order = binary.BigEndian
-	}
-	buf, _ := br.Peek(br.Size())
-	link, haveLink := layers.LinkTypeNull, false
-	for len(buf)-n >= 12 {
-		typ, size := order.Uint32(buf[n:]), order.Uint32(buf[n+4:])
-		if typ == 2 || typ == 3 || typ == 6 || typ == 0x0a0d0d0a || size < 12 || int64(size) > int64(len(buf)-n) {
-			break // a packet, the next section, or a block not all here
-		}
-		if typ == 1 && !haveLink && size >= 16 {
-			link, haveLink = layers.LinkType(order.Uint16(buf[n+8:])), true
-		}
-		n += int(size)
-	}
-	return n, link
-}
-
-// pcapngBufferSize is the buffer pcapgo's NgReader reads blocks through
-// (it needs a bufio.Reader; at 4 KiB or more it takes ours as it is, so
-// offsets stay exact).
-const pcapngBufferSize = 256 << 10
 
 func isPcapMagic(b []byte) bool {
 	if len(b) < 4 {
@@ -198,19 +144,15 @@ func (r *PacketReader) Next() (data []byte, ci gopacket.CaptureInfo, link layers
 		return nil, gopacket.CaptureInfo{}, 0, r.err
 	}
 	data, ci, err = r.src.ZeroCopyReadPacketData()
-	if err != nil && err != io.EOF && r.packets == 0 && r.file.offset() > r.leadEnd {
-		// pcapgo read the leading blocks whole with the damaged packet.
-		r.lastGood = max(r.lastGood, r.leadEnd)
-	}
 	switch {
 	case err != io.EOF:
-	case r.ng == nil && r.file.offset() > r.lastGood:
+	case r.ng == nil && r.pos() > r.lastGood:
 		// io.ReadFull reports io.EOF when not one byte of a packet's data
 		// follows its record header: the file was cut after the header.
-		// (pcapgo's pcapng reader says io.EOF only at a block boundary,
-		// which may come after blocks that are not packets.)
+		// (A pcapng reader says io.EOF only at a block boundary, which
+		// may come after blocks that are not packets.)
 		err = io.ErrUnexpectedEOF
-	case r.ng != nil && r.ng.NInterfaces() == 0:
+	case r.ng != nil && r.ng.interfaces() == 0:
 		// As for libpcap, a section without an interface block is
 		// damage: tcpdump and dumpcap write one right after the section
 		// header, so the file was cut there.
@@ -227,14 +169,13 @@ func (r *PacketReader) Next() (data []byte, ci gopacket.CaptureInfo, link layers
 		r.err = &CaptureError{Path: r.path, Offset: r.lastGood, Err: err}
 		return nil, gopacket.CaptureInfo{}, 0, r.err
 	}
-	r.lastGood = r.file.offset()
-	r.packets++
+	r.lastGood = r.pos()
 	link = r.linkType
 	if len(ci.AncillaryData) > 0 { // pcapng: the link type of the packet's interface
 		if l, ok := ci.AncillaryData[0].(layers.LinkType); ok {
 			link = l
 		}
-		ci.AncillaryData = nil // pcapgo's, reused by its next read
+		ci.AncillaryData = nil // the reader's, reused by its next read
 	}
 	return data, ci, link, nil
 }
