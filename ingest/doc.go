@@ -11,9 +11,10 @@
 //
 // Reading: every capture is read — from the file, through its content hash
 // and its decompressor if any — on a goroutine of its own, into blocks a
-// few blocks ahead of the reader (block_stream.go); pcap packets are handed
-// out as slices of those blocks (pcap_records.go); pcapng goes through
-// pcapgo's reader. The next file of a run is opened while the current one
+// few blocks ahead of the reader (block_stream.go); pcap and pcapng packets
+// are handed out as slices of those blocks (pcap_records.go,
+// pcapng_records.go), and pcapgo's readers take over a pcapng file from
+// the first block that is not plain. The next file of a run is opened while the current one
 // is read, and a gzip'd one starts decompressing then (spool.go), so that
 // two files of a rotated .gz set decompress at once.
 //

@@ -38,7 +38,7 @@ func (e *CaptureError) Error() string {
 
 func (e *CaptureError) Unwrap() error { return e.Err }
 
-// packetSource is what pcapgo's two readers have in common.
+// packetSource is what the record readers (and pcapgo's) have in common.
 type packetSource interface {
 	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 }
@@ -104,8 +104,9 @@ func newPacketReader(path string, o *openedFile) (*PacketReader, error) {
 	case bytes.Equal(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}):
 		recs, err := newPcapNGRecords(o.blocks)
 		if err != nil {
+			off := recs.offset()
 			o.Close()
-			return nil, &CaptureError{Path: path, Offset: recs.offset(), Err: fmt.Errorf("pcapng section header: %w", err)}
+			return nil, &CaptureError{Path: path, Offset: off, Err: fmt.Errorf("pcapng section header: %w", err)}
 		}
 		pr.src, pr.ng, pr.pos, pr.container, pr.linkType = recs, recs, recs.offset, ContainerPcapNG, recs.firstLink()
 	case isPcapMagic(head):
