@@ -1,15 +1,18 @@
 package ingest
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/spanlake/spanlake/ingest/http1"
 	"github.com/spanlake/spanlake/ingest/synth"
@@ -142,22 +145,105 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// BenchmarkReader measures reading packet records alone.
+// BenchmarkReader measures reading packet records alone: the large
+// capture as pcap and as pcapng through PacketReader, and the pcapng
+// through pcapgo's NgReader over the same read blocks (what PacketReader
+// did before pcapng_records.go). Each includes reading the file and its
+// content hash, on goroutines of their own.
 func BenchmarkReader(b *testing.B) {
-	path := benchCapture(b, synth.Large)
-	st, _ := os.Stat(path)
-	b.SetBytes(st.Size())
-	b.ReportAllocs()
-	for b.Loop() {
-		r, err := OpenPacketReader(path)
+	pcapPath := benchCapture(b, synth.Large)
+	ngPath := benchPcapNG(b, pcapPath)
+	read := func(b *testing.B, path string, next func(path string) error) {
+		st, err := os.Stat(path)
 		if err != nil {
 			b.Fatal(err)
 		}
-		for {
-			if _, _, _, err := r.Next(); err != nil {
-				break
+		b.SetBytes(st.Size())
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := next(path); err != nil {
+				b.Fatal(err)
 			}
 		}
-		r.Close()
 	}
+	packetReader := func(path string) error {
+		r, err := OpenPacketReader(path)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		for {
+			if _, _, _, err := r.Next(); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	b.Run("pcap", func(b *testing.B) { read(b, pcapPath, packetReader) })
+	b.Run("pcapng", func(b *testing.B) { read(b, ngPath, packetReader) })
+	b.Run("pcapng-pcapgo", func(b *testing.B) {
+		read(b, ngPath, func(path string) error {
+			o, err := openCapture(path, false) // read and hashed as PacketReader reads it
+			if err != nil {
+				return err
+			}
+			defer o.Close()
+			r, err := pcapgo.NewNgReader(bufio.NewReaderSize(o.blocks, pcapngBufferSize), pcapgo.NgReaderOptions{WantMixedLinkType: true})
+			if err != nil {
+				return err
+			}
+			for {
+				if _, _, err := r.ZeroCopyReadPacketData(); err == io.EOF {
+					return nil
+				} else if err != nil {
+					return err
+				}
+			}
+		})
+	})
+}
+
+// benchPcapNG writes the packets of the pcap at path as pcapng beside it,
+// once per test binary.
+func benchPcapNG(b *testing.B, path string) string {
+	b.Helper()
+	out := strings.TrimSuffix(path, ".pcap") + ".pcapng"
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	r, err := OpenPacketReader(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	f, err := os.Create(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	w, err := pcapgo.NewNgWriter(bw, r.LinkType())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for {
+		data, ci, _, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := bw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
