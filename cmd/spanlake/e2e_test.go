@@ -121,10 +121,16 @@ func compareLogs(t *testing.T, got, want []string, tolerance time.Duration) {
 // capture of nginx traffic and render the combined log; it must equal
 // nginx's own access log line for line, timestamps within one second.
 func TestCombinedLogMatchesNginx(t *testing.T) {
-	pcap := filepath.Join(captureDir, "nginx-basic.pcap")
-	want := readLines(t, filepath.Join(captureDir, "nginx-basic.access.log"))
+	combinedLogMatches(t, "nginx-basic.pcap", "nginx-basic.access.log")
+}
+
+// combinedLogMatches ingests the capture into a new warehouse, with no
+// damage reported, and compares its combined log with the server's.
+func combinedLogMatches(t *testing.T, capture, serverLog string) {
+	t.Helper()
+	want := readLines(t, filepath.Join(captureDir, serverLog))
 	wh := t.TempDir()
-	spanlake(t, exitOK, "ingest", "-w", wh, pcap)
+	spanlake(t, exitOK, "ingest", "-w", wh, filepath.Join(captureDir, capture))
 	out := spanlake(t, exitOK, "logs", "-w", wh, "--format", "combined")
 	got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	compareLogs(t, got, want, time.Second)
@@ -136,13 +142,7 @@ func TestCombinedLogMatchesNginx(t *testing.T) {
 // statistics blocks. The file is not damaged, and the combined log holds
 // the requests of both interfaces, as nginx logged them.
 func TestDumpcapCaptureMatchesNginx(t *testing.T) {
-	pcapng := filepath.Join(captureDir, "nginx-dumpcap.pcapng")
-	want := readLines(t, filepath.Join(captureDir, "nginx-dumpcap.access.log"))
-	wh := t.TempDir()
-	spanlake(t, exitOK, "ingest", "-w", wh, pcapng)
-	out := spanlake(t, exitOK, "logs", "-w", wh, "--format", "combined")
-	got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	compareLogs(t, got, want, time.Second)
+	combinedLogMatches(t, "nginx-dumpcap.pcapng", "nginx-dumpcap.access.log")
 }
 
 // TestReingestReplaces checks that ingesting the same capture twice gives
