@@ -291,6 +291,9 @@ func FuzzPcapNGRecords(f *testing.F) {
 			f.Add(s.data)
 		}
 	}
+	if dumpcap, err := os.ReadFile(filepath.Join("..", "testdata", "captures", "nginx-dumpcap.pcapng")); err == nil {
+		f.Add(dumpcap) // real: two interfaces, options, statistics blocks
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !bytes.HasPrefix(data, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
 			return // not given to pcapngRecords (newPacketReader)
