@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -156,21 +158,24 @@ func (w *ngBuilder) isb(iface uint32, ts uint64) *ngBuilder {
 	return w.block(ngISB, append(body, w.opt(4, w.o.AppendUint64(nil, 7))...))
 }
 
-// ngSamples are pcapng files with the blocks and options capture tools
-// write, each with whether pcapngRecords takes it all in place.
-func ngSamples(t testing.TB) []struct {
+// dumpcapCapture is the real pcapng dumpcap wrote (two interfaces, options,
+// statistics blocks; testdata/capture/make-dumpcap-capture.sh).
+var dumpcapCapture = filepath.Join("..", "testdata", "captures", "nginx-dumpcap.pcapng")
+
+// ngSample is a pcapng file, and whether pcapngRecords takes it all in
+// place (without handing off to pcapgo).
+type ngSample struct {
 	name    string
 	data    []byte
 	inPlace bool
-} {
+}
+
+// ngSamples are pcapng files with the blocks and options capture tools
+// write.
+func ngSamples(t testing.TB) []ngSample {
 	frames := [][]byte{frame(t, sampleSegments()[0]), frame(t, sampleSegments()[2]), frame(t, sampleSegments()[3])}
 	big := make([]byte, 300_000) // longer than a block is taken in place
-	type sample = struct {
-		name    string
-		data    []byte
-		inPlace bool
-	}
-	var out []sample
+	var out []ngSample
 	for _, o := range []ngByteOrder{binary.LittleEndian, binary.BigEndian} {
 		name := "le"
 		if o == binary.BigEndian {
@@ -183,10 +188,10 @@ func ngSamples(t testing.TB) []struct {
 			return w.section(1, 0, w.opt(4, []byte("Linux")), w.opt(1, []byte("a comment")))
 		}
 		out = append(out,
-			sample{name + "/epb", base().iface(layers.LinkTypeEthernet, 262144).
+			ngSample{name + "/epb", base().iface(layers.LinkTypeEthernet, 262144).
 				epb(0, 1_764_000_000_123_456, frames[0], uint32(len(frames[0]))).
 				epb(0, 1_764_000_000_223_456, frames[1], 1514).data(), true},
-			sample{name + "/options-resolutions-offsets", base().
+			ngSample{name + "/options-resolutions-offsets", base().
 				iface(layers.LinkTypeEthernet, 65535, w.opt(2, []byte("eth0")), nsres, w.opt(ngOptTsoffset, o.AppendUint64(nil, 100))).
 				iface(layers.LinkTypeLinuxSLL, 0, w.opt(ngOptTsresol, []byte{0x80 | 20})).
 				iface(layers.LinkTypeRaw, 0, w.opt(ngOptTsresol, []byte{3})).
@@ -196,28 +201,28 @@ func ngSamples(t testing.TB) []struct {
 				epb(2, 1_764_000_000_123, frames[2], 90).
 				epb(3, 17_640_000_001_234_567_890, frames[0], 60).
 				isb(1, 5).data(), true},
-			sample{name + "/simple-packets", base().iface(layers.LinkTypeEthernet, 40).
+			ngSample{name + "/simple-packets", base().iface(layers.LinkTypeEthernet, 40).
 				spb(uint32(len(frames[0])), frames[0][:40]).spb(20, frames[1][:20]).data(), true},
-			sample{name + "/unknown-and-secrets-blocks", base().iface(layers.LinkTypeEthernet, 0).
+			ngSample{name + "/unknown-and-secrets-blocks", base().iface(layers.LinkTypeEthernet, 0).
 				block(0x40000BAD, []byte("custom block body...")).block(10, o.AppendUint64(nil, 0)).
 				epb(0, 1, frames[0], 60).data(), true},
-			sample{name + "/second-section", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
+			ngSample{name + "/second-section", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
 				section(1, 0).iface(layers.LinkTypeLinuxSLL, 0).epb(0, 2, frames[1][14:], 60).data(), true},
-			sample{name + "/name-resolution", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
+			ngSample{name + "/name-resolution", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
 				block(ngNRB, append(append(o.AppendUint16(o.AppendUint16(nil, 1), 9), 10, 0, 0, 1, 'h', 'o', 's', 't', 0, 0, 0, 0), 0, 0, 0, 0)).
 				epb(0, 2, frames[1], 60).data(), false},
-			sample{name + "/obsolete-packet-block", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
+			ngSample{name + "/obsolete-packet-block", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
 				block(ngOPB, append(o.AppendUint32(o.AppendUint32(o.AppendUint32(o.AppendUint32(o.AppendUint16(o.AppendUint16(nil, 0), 0), 0), 9), 4), 4), 1, 2, 3, 4)).
 				epb(0, 2, frames[1], 60).data(), false},
-			sample{name + "/unknown-version-section", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
+			ngSample{name + "/unknown-version-section", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
 				section(2, 0).iface(layers.LinkTypeEthernet, 0).epb(0, 2, frames[1], 60).
 				section(1, 0).iface(layers.LinkTypeEthernet, 0).epb(0, 3, frames[2], 60).data(), false},
-			sample{name + "/long-packet", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
+			ngSample{name + "/long-packet", base().iface(layers.LinkTypeEthernet, 0).epb(0, 1, frames[0], 60).
 				epb(0, 2, big, uint32(len(big))).epb(0, 3, frames[1], 60).data(), false},
-			sample{name + "/end-of-options-with-a-length", base().iface(layers.LinkTypeEthernet, 0).
+			ngSample{name + "/end-of-options-with-a-length", base().iface(layers.LinkTypeEthernet, 0).
 				epb(0, 1, frames[0], 60, w.opt(0, []byte{1})).data(), false},
-			sample{name + "/packet-before-interface", base().epb(0, 1, frames[0], 60).data(), false},
-			sample{name + "/resolution-too-fine", base().iface(layers.LinkTypeEthernet, 0, w.opt(ngOptTsresol, []byte{64})).
+			ngSample{name + "/packet-before-interface", base().epb(0, 1, frames[0], 60).data(), false},
+			ngSample{name + "/resolution-too-fine", base().iface(layers.LinkTypeEthernet, 0, w.opt(ngOptTsresol, []byte{64})).
 				epb(0, 1, frames[0], 60).data(), false},
 		)
 	}
@@ -226,42 +231,15 @@ func ngSamples(t testing.TB) []struct {
 
 func (w *ngBuilder) data() []byte { return w.b }
 
-// TestPcapNGRecordsMatchPcapgo: on every sample, and on every sample cut
-// at every byte, pcapngRecords reads what pcapgo reads. The samples that
+// TestPcapNGRecordsMatchPcapgo: on every sample, whole and cut at up to
+// 600 points, pcapngRecords reads what pcapgo reads. The samples that
 // hold only what capture tools write are read in place to the end.
 func TestPcapNGRecordsMatchPcapgo(t *testing.T) {
 	samples := ngSamples(t)
-	var raw bytes.Buffer // pcapgo's own writer, two link types, statistics
-	w, err := pcapgo.NewNgWriter(&raw, layers.LinkTypeEthernet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.AddInterface(pcapgo.NgInterface{Name: "any", LinkType: layers.LinkTypeLinuxSLL, TimestampResolution: 9}); err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range sampleSegments() {
-		fr := frame(t, s)
-		if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: t0, CaptureLength: len(fr), Length: len(fr), InterfaceIndex: i % 2}, fr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.WriteInterfaceStats(1, pcapgo.NgInterfaceStatistics{LastUpdate: t0, PacketsReceived: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	samples = append(samples, struct {
-		name    string
-		data    []byte
-		inPlace bool
-	}{"pcapgo-writer", raw.Bytes(), true})
-	if dumpcap, err := os.ReadFile(filepath.Join("..", "testdata", "captures", "nginx-dumpcap.pcapng")); err == nil {
-		samples = append(samples, struct {
-			name    string
-			data    []byte
-			inPlace bool
-		}{"dumpcap", dumpcap, true})
+	mixed, _ := mixedLinkPcapNG(t) // pcapgo's own writer
+	samples = append(samples, ngSample{"pcapgo-writer", mixed, true})
+	if dumpcap, err := os.ReadFile(dumpcapCapture); err == nil {
+		samples = append(samples, ngSample{"dumpcap", dumpcap, true})
 	}
 	for _, s := range samples {
 		t.Run(s.name, func(t *testing.T) {
@@ -291,7 +269,7 @@ func FuzzPcapNGRecords(f *testing.F) {
 			f.Add(s.data)
 		}
 	}
-	if dumpcap, err := os.ReadFile(filepath.Join("..", "testdata", "captures", "nginx-dumpcap.pcapng")); err == nil {
+	if dumpcap, err := os.ReadFile(dumpcapCapture); err == nil {
 		f.Add(dumpcap) // real: two interfaces, options, statistics blocks
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -300,4 +278,109 @@ func FuzzPcapNGRecords(f *testing.F) {
 		}
 		samePcapNGReading(t, data)
 	})
+}
+
+// sllFrame turns an Ethernet frame into a Linux cooked (SLL) one: the
+// 14-byte Ethernet header becomes the 16-byte SLL header of a packet sent
+// to this host.
+func sllFrame(eth []byte) []byte {
+	hdr := []byte{0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, eth[12], eth[13]}
+	return append(hdr, eth[14:]...)
+}
+
+// mixedPacket is a packet of mixedLinkPcapNG: its interface, frame and
+// that interface's link type.
+type mixedPacket struct {
+	iface int
+	data  []byte
+	link  layers.LinkType
+}
+
+// mixedLinkPcapNG writes, with pcapgo's writer, a pcapng file whose two
+// interfaces have different link types (dumpcap with several -i, or a
+// carry-over file holding packets of captures with different link
+// types): the sample segments, Ethernet on interface 0 and Linux SLL on
+// interface 1 in turn, 1 ms apart from t0, then the statistics block of
+// each interface, as dumpcap ends a file.
+func mixedLinkPcapNG(t testing.TB) ([]byte, []mixedPacket) {
+	t.Helper()
+	var pkts []mixedPacket
+	for i, s := range sampleSegments() {
+		eth := frame(t, s)
+		if i%2 == 1 {
+			pkts = append(pkts, mixedPacket{1, sllFrame(eth), layers.LinkTypeLinuxSLL})
+		} else {
+			pkts = append(pkts, mixedPacket{0, eth, layers.LinkTypeEthernet})
+		}
+	}
+	var raw bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&raw, layers.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := w.AddInterface(pcapgo.NgInterface{Name: "any", LinkType: layers.LinkTypeLinuxSLL, TimestampResolution: 9}); err != nil || id != 1 {
+		t.Fatalf("AddInterface: %d, %v", id, err)
+	}
+	for i, p := range pkts {
+		ci := gopacket.CaptureInfo{Timestamp: t0.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(p.data), Length: len(p.data), InterfaceIndex: p.iface}
+		if err := w.WritePacket(ci, p.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id := range 2 {
+		if err := w.WriteInterfaceStats(id, pcapgo.NgInterfaceStatistics{LastUpdate: t0.Add(time.Second), PacketsReceived: 5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return raw.Bytes(), pkts
+}
+
+// TestPcapNGMixedLinkTypes reads mixedLinkPcapNG's file through
+// PacketReader. Every packet comes back with its own interface's link
+// type; none is dropped because it is not the first interface's. The
+// interface statistics blocks after the last packet end the file
+// cleanly.
+func TestPcapNGMixedLinkTypes(t *testing.T) {
+	segs := sampleSegments()
+	raw, pkts := mixedLinkPcapNG(t)
+	path := writeTemp(t, "mixed.pcapng", raw)
+
+	r, err := OpenPacketReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.LinkType() != layers.LinkTypeEthernet {
+		t.Errorf("LinkType() = %v, want the first interface's, Ethernet", r.LinkType())
+	}
+	for i, want := range pkts {
+		data, ci, link, err := r.Next()
+		if err != nil {
+			t.Fatalf("packet %d: %v", i, err)
+		}
+		if link != want.link || !bytes.Equal(data, want.data) || ci.InterfaceIndex != want.iface {
+			t.Errorf("packet %d: link %v, interface %d, %d bytes; want %v, %d, %d bytes", i, link, ci.InterfaceIndex, len(data), want.link, want.iface, len(want.data))
+		}
+		if !ci.Timestamp.Equal(t0.Add(time.Duration(i) * time.Millisecond)) {
+			t.Errorf("packet %d: time %v", i, ci.Timestamp)
+		}
+	}
+	if _, _, _, err := r.Next(); err != io.EOF {
+		t.Errorf("after the last packet: %v, want io.EOF", err)
+	}
+
+	// The decoder takes each packet by its own link type: every segment
+	// decodes, and each payload is where it was written.
+	decoded, payloads, err := readAll(t, path)
+	if err != nil || len(decoded) != len(segs) {
+		t.Fatalf("decoded %d of %d packets (err %v)", len(decoded), len(segs), err)
+	}
+	for i, s := range segs {
+		if payloads[i] != s.payload {
+			t.Errorf("packet %d: payload %q, want %q", i, payloads[i], s.payload)
+		}
+	}
 }
