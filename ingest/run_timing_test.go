@@ -15,6 +15,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/spanlake/spanlake/ingest/http1"
+	"github.com/spanlake/spanlake/ingest/mangle"
 	"github.com/spanlake/spanlake/ingest/synth"
 	"github.com/spanlake/spanlake/reassembly"
 )
@@ -208,42 +209,18 @@ func BenchmarkReader(b *testing.B) {
 // once per test binary.
 func benchPcapNG(b *testing.B, path string) string {
 	b.Helper()
-	out := strings.TrimSuffix(path, ".pcap") + ".pcapng"
+	base := strings.TrimSuffix(filepath.Base(path), ".pcap") + ".pcapng"
+	out := filepath.Join(filepath.Dir(path), base+"0")
 	if _, err := os.Stat(out); err == nil {
 		return out
 	}
-	r, err := OpenPacketReader(path)
+	pkts, err := mangle.ReadPcap(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer r.Close()
-	f, err := os.Create(out)
+	paths, err := mangle.WriteFiles(filepath.Dir(path), base, pkts, 1, mangle.Format{PcapNG: true}, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	w, err := pcapgo.NewNgWriter(bw, r.LinkType())
-	if err != nil {
-		b.Fatal(err)
-	}
-	for {
-		data, ci, _, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := w.WritePacket(ci, data); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := bw.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	return out
+	return paths[0]
 }
