@@ -97,7 +97,7 @@ const pcapngBufferSize = 256 << 10
 // reader, whose offset says how far it got.
 func newPcapNGRecords(s *blockStream) (*pcapngRecords, error) {
 	r := &pcapngRecords{s: s}
-	if !r.takeBlocks() {
+	if _, _, ok := r.takeBlocks(); !ok {
 		if h, _ := s.Peek(1); len(h) > 0 {
 			return r, r.handOff()
 		}
@@ -105,17 +105,19 @@ func newPcapNGRecords(s *blockStream) (*pcapngRecords, error) {
 	return r, nil
 }
 
-// takeBlocks takes every block that is not a packet in place; it returns
-// false when it met one it cannot take (and the stream is still at it).
-func (r *pcapngRecords) takeBlocks() bool {
+// takeBlocks takes every block that is not a packet in place, and returns
+// the packet block after them (still in the stream), whole, with its type;
+// ok is false when it met a block it cannot take (and the stream is still
+// at it).
+func (r *pcapngRecords) takeBlocks() (blk []byte, typ uint32, ok bool) {
 	for {
-		blk, typ, ok := r.peekBlock()
+		blk, typ, ok = r.peekBlock()
 		if !ok {
-			return false
+			return nil, 0, false
 		}
 		switch typ {
 		case ngEPB, ngSPB:
-			return true
+			return blk, typ, true
 		case ngSHB:
 			ok = r.takeSection(blk)
 		case ngIDB:
@@ -126,7 +128,7 @@ func (r *pcapngRecords) takeBlocks() bool {
 			ok = false
 		}
 		if !ok {
-			return false
+			return nil, 0, false
 		}
 		r.s.Discard(len(blk))
 	}
@@ -257,8 +259,8 @@ func (r *pcapngRecords) walkOptions(blk []byte, off int, fn func(code uint16, v 
 // ZeroCopyReadPacketData implements packetSource.
 func (r *pcapngRecords) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 	if r.ng == nil {
-		if r.takeBlocks() {
-			if data, ci, ok := r.takePacket(); ok {
+		if blk, typ, ok := r.takeBlocks(); ok {
+			if data, ci, ok := r.takePacket(blk, typ); ok {
 				return data, ci, nil
 			}
 		}
@@ -272,10 +274,9 @@ func (r *pcapngRecords) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, 
 	return r.ng.ZeroCopyReadPacketData()
 }
 
-// takePacket takes the packet block the stream is at in place, or returns
-// false when it cannot (and the stream is still at it).
-func (r *pcapngRecords) takePacket() ([]byte, gopacket.CaptureInfo, bool) {
-	blk, typ, _ := r.peekBlock()
+// takePacket takes blk, the packet block the stream is at, in place, or
+// returns false when it cannot (and the stream is still at it).
+func (r *pcapngRecords) takePacket(blk []byte, typ uint32) ([]byte, gopacket.CaptureInfo, bool) {
 	var ci gopacket.CaptureInfo
 	var data []byte
 	switch typ {
