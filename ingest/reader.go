@@ -49,7 +49,7 @@ type PacketReader struct {
 	path      string
 	file      *openedFile
 	src       packetSource
-	ng        *pcapngRecords // nil for pcap
+	pcapng    *pcapngRecords // nil for pcap
 	pos       func() int64   // bytes of the (decompressed) stream read
 	container Container
 	linkType  layers.LinkType
@@ -108,7 +108,7 @@ func newPacketReader(path string, o *openedFile) (*PacketReader, error) {
 			o.Close()
 			return nil, &CaptureError{Path: path, Offset: off, Err: fmt.Errorf("pcapng section header: %w", err)}
 		}
-		pr.src, pr.ng, pr.pos, pr.container, pr.linkType = recs, recs, recs.offset, ContainerPcapNG, recs.firstLink()
+		pr.src, pr.pcapng, pr.pos, pr.container, pr.linkType = recs, recs, recs.offset, ContainerPcapNG, recs.firstLink()
 	case isPcapMagic(head):
 		recs, err := newPcapRecords(o.blocks)
 		if err != nil {
@@ -147,13 +147,13 @@ func (r *PacketReader) Next() (data []byte, ci gopacket.CaptureInfo, link layers
 	data, ci, err = r.src.ZeroCopyReadPacketData()
 	switch {
 	case err != io.EOF:
-	case r.ng == nil && r.pos() > r.lastGood:
+	case r.pcapng == nil && r.pos() > r.lastGood:
 		// io.ReadFull reports io.EOF when not one byte of a packet's data
 		// follows its record header: the file was cut after the header.
 		// (A pcapng reader says io.EOF only at a block boundary, which
 		// may come after blocks that are not packets.)
 		err = io.ErrUnexpectedEOF
-	case r.ng != nil && r.ng.interfaces() == 0:
+	case r.pcapng != nil && r.pcapng.interfaces() == 0:
 		// As for libpcap, a section without an interface block is
 		// damage: tcpdump and dumpcap write one right after the section
 		// header, so the file was cut there.
